@@ -109,27 +109,51 @@ struct kith_post {
     size_t n_attachments;
     struct kith_attachment_ref attachments[KITH_POST_ATTACH_MAX];
     uint8_t sig[KITH_SIG_BYTES];
+    /* Set by kith_post_open() only: the exact bytes the signature covers
+     * ("kith-post-sig-v1" | outer | inner without signature), laid out at the
+     * start of the caller's plaintext buffer, so that kith_post_verify() checks
+     * the signature with no copy. NULL in a post built by hand. */
+    const uint8_t *signed_msg;
+    size_t signed_len;
 };
+
+/* Bytes before the inner plaintext in the signed message: the domain
+ * separation string "kith-post-sig-v1" and the outer part. */
+#define KITH_POST_SIG_PREFIX_BYTES 16
+#define KITH_POST_SIGNED_HEAD_BYTES (KITH_POST_SIG_PREFIX_BYTES + KITH_POST_OUTER_BYTES)
 
 /*
  * Sign post as the author whose Ed25519 secret key is author_sk: sets
  * post->author to the matching public key and post->sig. Every other field,
  * including post->outer (nonce too), must be final.
- * Returns 0, or -KITH_EINVAL / -KITH_ETOOBIG / -KITH_EKIND / -KITH_EPARENT /
- * -KITH_EENCODING if the post breaks a rule above; on error post is unchanged.
+ *
+ * Ed25519 needs the signed message in one piece, and a post can be 64 KiB,
+ * too big for a stack; so the caller lends work (capacity work_cap, at least
+ * kith_post_sealed_size(post) bytes: the buffer the post will be sealed into
+ * does). work holds plaintext while signing and is wiped before returning.
+ *
+ * Returns 0, or -KITH_EINVAL (NULL text pointer with a length, NULL work) /
+ * -KITH_EVERSION (outer.version is not KITH_POST_VERSION) / -KITH_ETOOBIG /
+ * -KITH_EKIND / -KITH_EPARENT / -KITH_EENCODING if the post breaks a rule
+ * above, or -KITH_EBUFSIZE if work is too small. On error post is unchanged.
  */
-int kith_post_sign(struct kith_post *post, const uint8_t author_sk[KITH_SECKEY_BYTES]);
+int kith_post_sign(struct kith_post *post, const uint8_t author_sk[KITH_SECKEY_BYTES],
+                   uint8_t *work, size_t work_cap);
 
 /*
  * Encode and encrypt a signed post into out (capacity out_cap). On success
  * *out_len is the sealed length. Returns 0, -KITH_EBUFSIZE if out_cap is too
  * small (kith_post_sealed_size() says how much is needed), or the errors of
- * kith_post_sign for a post that breaks a rule. On error out is unspecified.
+ * kith_post_sign for a post that breaks a rule. On error out is wiped (up to
+ * the sealed size) and *out_len is not set. The post is not checked for a
+ * valid signature: seal only what kith_post_sign signed or what
+ * kith_post_open + kith_post_verify accepted.
  */
 int kith_post_seal(const struct kith_post *post, const uint8_t group_key[KITH_GROUP_KEY_BYTES],
                    uint8_t *out, size_t out_cap, size_t *out_len);
 
-/* Bytes kith_post_seal() will write for post (0 if the post breaks a limit). */
+/* Bytes kith_post_seal() will write for post (0 if the post breaks a rule).
+ * Does not depend on author or sig, so it can be asked before signing. */
 size_t kith_post_sealed_size(const struct kith_post *post);
 
 /*
@@ -142,18 +166,23 @@ int kith_post_decode_outer(const uint8_t *sealed, size_t sealed_len,
 
 /*
  * Decrypt and decode a sealed post with the group key. plain (capacity
- * plain_cap, at least sealed_len - KITH_POST_OUTER_BYTES - KITH_POST_TAG_BYTES)
- * receives the inner plaintext; post's text fields point into it.
+ * plain_cap, at least sealed_len bytes; KITH_POST_SEALED_MAX always does)
+ * receives the signed message: KITH_POST_SIGNED_HEAD_BYTES of prefix and
+ * outer, then the inner plaintext. post's text fields and signed_msg point
+ * into it.
  * Does NOT check the signature: call kith_post_verify() before trusting it.
  * Returns 0, the errors of kith_post_decode_outer, -KITH_EDECRYPT,
  * -KITH_EBUFSIZE, -KITH_ETRUNCATED, -KITH_ETOOBIG, -KITH_EKIND, -KITH_EPARENT,
- * -KITH_EENCODING or -KITH_ETRAILING. On error plain is wiped.
+ * -KITH_EENCODING or -KITH_ETRAILING. On error plain and *post are wiped.
  */
 int kith_post_open(const uint8_t *sealed, size_t sealed_len,
                    const uint8_t group_key[KITH_GROUP_KEY_BYTES], uint8_t *plain, size_t plain_cap,
                    struct kith_post *post) __attribute__((warn_unused_result));
 
-/* Check post->sig against post->author. Returns 0 or -KITH_ESIGNATURE. */
+/* Check post->sig against post->author over post->signed_msg, for a post
+ * filled by kith_post_open() (and not changed since). Returns 0,
+ * -KITH_ESIGNATURE, or -KITH_EINVAL for a post that did not come from
+ * kith_post_open (signed_msg is NULL). */
 int kith_post_verify(const struct kith_post *post) __attribute__((warn_unused_result));
 
 /* The post id: BLAKE2b-256 of the sealed bytes. */
@@ -161,5 +190,15 @@ void kith_post_id(const uint8_t *sealed, size_t sealed_len, uint8_t id[KITH_POST
 
 /* Name of a kind ("post", "reply", ...) or NULL if unknown. Static string. */
 const char *kith_post_kind_name(uint8_t kind);
+
+/*
+ * Check that text (len bytes, need not be NUL-terminated) is what a post's
+ * text fields allow: well-formed UTF-8 (no overlong forms, no surrogates, at
+ * most U+10FFFF) with no control characters (C0, DEL, C1), except that
+ * multiline != 0 also allows \n and \t (a body). \r is never allowed: front
+ * ends turn CRLF into LF. Front ends can call it to refuse input early.
+ * Returns 0 or -KITH_EENCODING (NULL text with len > 0 is -KITH_EINVAL).
+ */
+int kith_post_check_text(const char *text, size_t len, int multiline);
 
 #endif
