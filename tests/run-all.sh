@@ -22,7 +22,8 @@ sources | xargs clang-format --dry-run --Werror
 step "lint (cppcheck)"
 sources | grep '\.c$' | xargs cppcheck --quiet --error-exitcode=1 --std=c11 \
     --enable=warning,performance,portability --inline-suppr \
-    --suppress=missingIncludeSystem -I proto/include -I node
+    --suppress=missingIncludeSystem --suppress="unknownMacro:tests/unit/*" \
+    -I proto/include -I node
 
 step "build and test"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
