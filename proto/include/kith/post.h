@@ -53,28 +53,36 @@
 #define KITH_POST_OUTER_BYTES 69
 
 /* Limits, enforced by encode and decode alike. */
-#define KITH_POST_TOPIC_MAX 64     /* bytes */
-#define KITH_POST_TITLE_MAX 200    /* bytes */
-#define KITH_POST_BODY_MAX 65536   /* bytes */
-#define KITH_POST_ATTACH_MAX 16    /* attachment references per post */
+#define KITH_POST_TOPIC_MAX 64                  /* bytes */
+#define KITH_POST_TITLE_MAX 200                 /* bytes */
+#define KITH_POST_BODY_MAX 65536                /* bytes */
+#define KITH_POST_ATTACH_MAX 16                 /* attachment references per post */
 #define KITH_POST_ATTACH_SIZE_MAX (64ull << 20) /* bytes per attachment */
 
 /* Largest inner plaintext and largest sealed post. */
 #define KITH_POST_INNER_MAX                                                                        \
     (KITH_PUBKEY_BYTES + 1 + 1 + KITH_POST_ID_BYTES + 1 + KITH_POST_TOPIC_MAX + 2 +                \
-     KITH_POST_TITLE_MAX + 4 + KITH_POST_BODY_MAX + 1 + KITH_POST_ATTACH_MAX * 40 + KITH_SIG_BYTES)
+     KITH_POST_TITLE_MAX + 4 + KITH_POST_BODY_MAX + 1 + KITH_POST_ATTACH_MAX * 40 +                \
+     KITH_SIG_BYTES)
 #define KITH_POST_SEALED_MAX (KITH_POST_OUTER_BYTES + KITH_POST_INNER_MAX + KITH_POST_TAG_BYTES)
+/* A plaintext buffer for kith_post_open() that fits any post: open needs
+ * sealed_len bytes (room for the signed message), more than the inner part. */
+#define KITH_POST_PLAIN_MAX KITH_POST_SEALED_MAX
 
 /* Kinds. Numbers are on the wire: never renumber, add at the end. */
 enum kith_post_kind {
     KITH_POST_KIND_POST = 1,       /* a new thread; no parent */
     KITH_POST_KIND_REPLY = 2,      /* parent = the post replied to */
     KITH_POST_KIND_EDIT = 3,       /* parent = the post edited (same author); new title/body */
-    KITH_POST_KIND_DELETE = 4,     /* parent = the post deleted (same author); empty body */
+    KITH_POST_KIND_DELETE = 4,     /* parent = the post deleted (same author); empty topic,
+                                      title and body, no attachments (else -KITH_EKIND) */
     KITH_POST_KIND_PROFILE = 5,    /* the author's display name in title; no parent */
     KITH_POST_KIND_MODERATION = 6, /* parent = the post acted on */
-    KITH_POST_KIND_KEY_UPDATE = 7, /* body carries a new group key epoch (later issue) */
+    KITH_POST_KIND_KEY_UPDATE = 7, /* body carries a new group key epoch (later issue); no parent */
 };
+/* Kind rules (checked by sign, seal and open): an unknown kind, or a delete
+ * with content, is -KITH_EKIND; a post, profile or key update with a parent,
+ * or a reply, edit, delete or moderation without one, is -KITH_EPARENT. */
 
 struct kith_post_outer {
     uint8_t version;
@@ -130,7 +138,8 @@ struct kith_post {
  * Ed25519 needs the signed message in one piece, and a post can be 64 KiB,
  * too big for a stack; so the caller lends work (capacity work_cap, at least
  * kith_post_sealed_size(post) bytes: the buffer the post will be sealed into
- * does). work holds plaintext while signing and is wiped before returning.
+ * does). work holds plaintext while signing and is wiped before returning;
+ * it must not overlap the post's text fields.
  *
  * Returns 0, or -KITH_EINVAL (NULL text pointer with a length, NULL work) /
  * -KITH_EVERSION (outer.version is not KITH_POST_VERSION) / -KITH_ETOOBIG /
@@ -144,10 +153,12 @@ int kith_post_sign(struct kith_post *post, const uint8_t author_sk[KITH_SECKEY_B
  * Encode and encrypt a signed post into out (capacity out_cap). On success
  * *out_len is the sealed length. Returns 0, -KITH_EBUFSIZE if out_cap is too
  * small (kith_post_sealed_size() says how much is needed), or the errors of
- * kith_post_sign for a post that breaks a rule. On error out is wiped (up to
- * the sealed size) and *out_len is not set. The post is not checked for a
+ * kith_post_sign for a post that breaks a rule. On error nothing is written
+ * to out and *out_len is not set. The post is not checked for a
  * valid signature: seal only what kith_post_sign signed or what
- * kith_post_open + kith_post_verify accepted.
+ * kith_post_open + kith_post_verify accepted. out must not overlap the
+ * post's text fields (to re-seal an opened post, use another buffer than its
+ * plaintext).
  */
 int kith_post_seal(const struct kith_post *post, const uint8_t group_key[KITH_GROUP_KEY_BYTES],
                    uint8_t *out, size_t out_cap, size_t *out_len);
@@ -161,19 +172,19 @@ size_t kith_post_sealed_size(const struct kith_post *post);
  * Returns 0, -KITH_ETRUNCATED (shorter than outer + tag), -KITH_EVERSION,
  * or -KITH_ETOOBIG (longer than KITH_POST_SEALED_MAX).
  */
-int kith_post_decode_outer(const uint8_t *sealed, size_t sealed_len,
-                           struct kith_post_outer *outer);
+int kith_post_decode_outer(const uint8_t *sealed, size_t sealed_len, struct kith_post_outer *outer);
 
 /*
  * Decrypt and decode a sealed post with the group key. plain (capacity
- * plain_cap, at least sealed_len bytes; KITH_POST_SEALED_MAX always does)
+ * plain_cap, at least sealed_len bytes; KITH_POST_PLAIN_MAX always does)
  * receives the signed message: KITH_POST_SIGNED_HEAD_BYTES of prefix and
  * outer, then the inner plaintext. post's text fields and signed_msg point
  * into it.
  * Does NOT check the signature: call kith_post_verify() before trusting it.
  * Returns 0, the errors of kith_post_decode_outer, -KITH_EDECRYPT,
  * -KITH_EBUFSIZE, -KITH_ETRUNCATED, -KITH_ETOOBIG, -KITH_EKIND, -KITH_EPARENT,
- * -KITH_EENCODING or -KITH_ETRAILING. On error plain and *post are wiped.
+ * -KITH_EENCODING or -KITH_ETRAILING. On error *post is zeroed and no
+ * plaintext is left in plain. plain must not overlap sealed.
  */
 int kith_post_open(const uint8_t *sealed, size_t sealed_len,
                    const uint8_t group_key[KITH_GROUP_KEY_BYTES], uint8_t *plain, size_t plain_cap,
