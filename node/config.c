@@ -1,0 +1,492 @@
+/*
+ * config: kithd's settings (see config.h). A table of settings drives both
+ * the INI parser's handler and the error messages, so adding a setting is one
+ * row plus one field. inih parses the syntax; this file owns the meaning of
+ * every key and value, and the command line.
+ *
+ * inih's handler is not told the line number, so the file is fed to inih
+ * through our own line reader that counts lines; lines are checked for length
+ * first so that one reader call is always one line.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <ini.h>
+
+#include "config.h"
+#include "kith/error.h"
+
+/* inih reads lines into a 200-byte buffer; keep well inside it. */
+#define CONFIG_LINE_MAX 190
+/* A config file is a few lines; refuse anything that is clearly not one. */
+#define CONFIG_FILE_MAX 65536
+
+struct setting {
+    const char *section;
+    const char *name;
+    int (*set)(struct config *c, const char *value, char *msg, size_t msglen);
+};
+
+static int set_path(char *dst, const char *value, const char *what, char *msg, size_t msglen)
+{
+    size_t n = strlen(value);
+
+    if (n == 0) {
+        snprintf(msg, msglen, "%s is empty", what);
+        return -KITH_EINVAL;
+    }
+    if (n >= CONFIG_PATH_MAX) {
+        snprintf(msg, msglen, "%s is too long", what);
+        return -KITH_EINVAL;
+    }
+    memcpy(dst, value, n + 1);
+    return 0;
+}
+
+static int set_data_dir(struct config *c, const char *value, char *msg, size_t msglen)
+{
+    return set_path(c->data_dir, value, "data_dir", msg, msglen);
+}
+
+static int set_key_file(struct config *c, const char *value, char *msg, size_t msglen)
+{
+    return set_path(c->key_file, value, "key_file", msg, msglen);
+}
+
+static int set_socket(struct config *c, const char *value, char *msg, size_t msglen)
+{
+    return set_path(c->socket_path, value, "socket", msg, msglen);
+}
+
+static int set_key_source(struct config *c, const char *value, char *msg, size_t msglen)
+{
+    if (strcmp(value, "file") == 0) {
+        c->key_source = CONFIG_KEY_FILE;
+        return 0;
+    }
+    if (strcmp(value, "passphrase") == 0) {
+        c->key_source = CONFIG_KEY_PASSPHRASE;
+        return 0;
+    }
+    snprintf(msg, msglen, "key_source must be file or passphrase, not \"%.40s\"", value);
+    return -KITH_EINVAL;
+}
+
+static int set_log_level(struct config *c, const char *value, char *msg, size_t msglen)
+{
+    if (log_parse_level(value, &c->log_level) == 0)
+        return 0;
+    snprintf(msg, msglen, "log_level must be debug, info, warn or error, not \"%.40s\"", value);
+    return -KITH_EINVAL;
+}
+
+static int set_session_idle(struct config *c, const char *value, char *msg, size_t msglen)
+{
+    unsigned long v = 0;
+    const char *p = value;
+
+    /* Digits only: strtoul would take "-1", " 5" and "5min". */
+    if (*p == '\0')
+        goto bad;
+    for (; *p != '\0'; p++) {
+        if (*p < '0' || *p > '9')
+            goto bad;
+        v = v * 10 + (unsigned long)(*p - '0');
+        if (v > CONFIG_SESSION_IDLE_MAX)
+            goto bad;
+    }
+    if (v < CONFIG_SESSION_IDLE_MIN)
+        goto bad;
+    c->session_idle_minutes = (uint32_t)v;
+    return 0;
+bad:
+    snprintf(msg, msglen,
+             "session_idle_minutes must be a whole number from %d to %d, not \"%.40s\"",
+             CONFIG_SESSION_IDLE_MIN, CONFIG_SESSION_IDLE_MAX, value);
+    return -KITH_EINVAL;
+}
+
+/* Every setting the file may hold. [web] and [sync] join when they exist. */
+static const struct setting settings[] = {
+    {"node", "data_dir", set_data_dir},
+    {"node", "key_file", set_key_file},
+    {"node", "key_source", set_key_source},
+    {"node", "log_level", set_log_level},
+    {"node", "session_idle_minutes", set_session_idle},
+    {"control", "socket", set_socket},
+};
+#define N_SETTINGS (sizeof(settings) / sizeof(settings[0]))
+
+const char *config_usage(void)
+{
+    return "usage: kithd [options]\n"
+           "Run a Kith node: keeps your groups' posts encrypted and serves the kith command.\n"
+           "\n"
+           "  --data DIR          where the node keeps its data (default: $KITH_DATA,\n"
+           "                      else $XDG_DATA_HOME/kith, else ~/.local/share/kith)\n"
+           "  --config FILE       read settings from FILE (default: DIR/kithd.conf if it exists)\n"
+           "  --socket PATH       control socket for kith (default: DIR/kithd.sock)\n"
+           "  --log-level LEVEL   debug, info, warn or error (default: info)\n"
+           "  --key-file PATH     read the node key from PATH, mode 0600 (default: DIR/node.key)\n"
+           "  --passphrase-stdin  unlock the node key with a passphrase read from the first\n"
+           "                      line of standard input (or set KITHD_PASSPHRASE)\n"
+           "  --version           print the version and exit\n"
+           "  --help              print this help and exit\n";
+}
+
+static void init_data_dir(char *dst)
+{
+    const char *v;
+
+    dst[0] = '\0';
+    v = getenv("KITH_DATA");
+    if (v != NULL && v[0] != '\0') {
+        snprintf(dst, CONFIG_PATH_MAX, "%s", v);
+        return;
+    }
+    /* The XDG spec says to ignore a relative XDG_DATA_HOME. */
+    v = getenv("XDG_DATA_HOME");
+    if (v != NULL && v[0] == '/') {
+        snprintf(dst, CONFIG_PATH_MAX, "%s/kith", v);
+        return;
+    }
+    v = getenv("HOME");
+    if (v != NULL && v[0] != '\0')
+        snprintf(dst, CONFIG_PATH_MAX, "%s/.local/share/kith", v);
+}
+
+void config_init(struct config *c)
+{
+    memset(c, 0, sizeof(*c));
+    init_data_dir(c->data_dir);
+    c->key_source = CONFIG_KEY_FILE;
+    c->log_level = LOG_INFO;
+    c->session_idle_minutes = 60;
+}
+
+/* State shared by the line reader and the handler during one parse. */
+struct load_ctx {
+    struct config *c;
+    const char *pos; /* next unread byte of the text */
+    int line;        /* lines handed to inih so far */
+    int err_line;    /* line of the first handler error, 0 if none */
+    char msg[CONFIG_ERR_MAX];
+    unsigned char seen[N_SETTINGS];
+};
+
+/* fgets for a string: the line-length check guarantees a line fits in num. */
+static char *load_reader(char *str, int num, void *stream)
+{
+    struct load_ctx *lc = stream;
+    const char *nl;
+    size_t n;
+
+    if (*lc->pos == '\0' || num < 2)
+        return NULL;
+    nl = strchr(lc->pos, '\n');
+    n = nl != NULL ? (size_t)(nl - lc->pos) + 1 : strlen(lc->pos);
+    if (n > (size_t)num - 1)
+        n = (size_t)num - 1;
+    memcpy(str, lc->pos, n);
+    str[n] = '\0';
+    lc->pos += n;
+    lc->line++;
+    return str;
+}
+
+static int load_handler(void *user, const char *section, const char *name, const char *value)
+{
+    struct load_ctx *lc = user;
+    char msg[CONFIG_ERR_MAX];
+    int known_section = 0;
+
+    if (lc->err_line != 0)
+        return 0; /* report only the first error */
+    for (size_t i = 0; i < N_SETTINGS; i++) {
+        if (strcmp(settings[i].section, section) != 0)
+            continue;
+        known_section = 1;
+        if (strcmp(settings[i].name, name) != 0)
+            continue;
+        /* A repeat is an error, which also catches inih's multi-line
+         * continuation (an indented line repeats the previous name). */
+        if (lc->seen[i]) {
+            snprintf(lc->msg, sizeof(lc->msg), "setting \"%.60s\" in [%s] is given twice", name,
+                     section);
+            goto fail;
+        }
+        lc->seen[i] = 1;
+        if (settings[i].set(lc->c, value, msg, sizeof(msg)) == 0)
+            return 1;
+        snprintf(lc->msg, sizeof(lc->msg), "%s", msg);
+        goto fail;
+    }
+    if (section[0] == '\0')
+        snprintf(lc->msg, sizeof(lc->msg),
+                 "setting \"%.60s\" is outside any section (put it under [node] or [control])",
+                 name);
+    else if (known_section)
+        snprintf(lc->msg, sizeof(lc->msg), "unknown setting \"%.60s\" in [%.60s]", name, section);
+    else
+        snprintf(lc->msg, sizeof(lc->msg), "unknown section [%.60s]", section);
+fail:
+    lc->err_line = lc->line;
+    return 0;
+}
+
+int config_load_string(struct config *c, const char *text, const char *name, char *err,
+                       size_t errlen)
+{
+    struct load_ctx lc;
+    const char *p = text;
+    int line = 1;
+    int r;
+
+    /* Over-long lines first: inih would silently split them. */
+    while (*p != '\0') {
+        const char *nl = strchr(p, '\n');
+        size_t n = nl != NULL ? (size_t)(nl - p) : strlen(p);
+
+        if (n > CONFIG_LINE_MAX) {
+            snprintf(err, errlen, "%s:%d: line too long (at most %d characters)", name, line,
+                     CONFIG_LINE_MAX);
+            return -KITH_EINVAL;
+        }
+        if (nl == NULL)
+            break;
+        p = nl + 1;
+        line++;
+    }
+
+    memset(&lc, 0, sizeof(lc));
+    lc.c = c;
+    lc.pos = text;
+    r = ini_parse_stream(load_reader, &lc, load_handler, &lc);
+    if (r == 0)
+        return 0;
+    if (r > 0 && r == lc.err_line)
+        snprintf(err, errlen, "%s:%d: %s", name, r, lc.msg);
+    else if (r > 0)
+        snprintf(err, errlen, "%s:%d: syntax error (expected [section] or name = value)", name, r);
+    else
+        snprintf(err, errlen, "%s: cannot parse (out of memory)", name);
+    return -KITH_EINVAL;
+}
+
+/* strerror's text with its capital lowered, to sit mid-line. */
+static const char *errno_text(int e, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s", strerror(e));
+    if (buf[0] >= 'A' && buf[0] <= 'Z')
+        buf[0] = (char)(buf[0] - 'A' + 'a');
+    return buf;
+}
+
+int config_load_file(struct config *c, const char *path, char *err, size_t errlen)
+{
+    char etext[128];
+    char *text = NULL;
+    size_t len = 0;
+    ssize_t n;
+    int fd, r;
+
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        r = -errno;
+        snprintf(err, errlen, "cannot read the config file %s: %s", path,
+                 errno_text(-r, etext, sizeof(etext)));
+        return r;
+    }
+    text = malloc(CONFIG_FILE_MAX + 1);
+    if (text == NULL) {
+        r = -ENOMEM;
+        snprintf(err, errlen, "cannot read the config file %s: out of memory", path);
+        goto out;
+    }
+    /* Read one byte past the limit to tell "exactly full" from "too big". */
+    while (len <= CONFIG_FILE_MAX) {
+        n = read(fd, text + len, CONFIG_FILE_MAX + 1 - len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            r = -errno;
+            snprintf(err, errlen, "cannot read the config file %s: %s", path,
+                     errno_text(-r, etext, sizeof(etext)));
+            goto out;
+        }
+        if (n == 0)
+            break;
+        len += (size_t)n;
+    }
+    if (len > CONFIG_FILE_MAX) {
+        r = -KITH_EINVAL;
+        snprintf(err, errlen, "%s: too big for a config file (over %d KiB)", path,
+                 CONFIG_FILE_MAX / 1024);
+        goto out;
+    }
+    if (memchr(text, '\0', len) != NULL) {
+        r = -KITH_EINVAL;
+        snprintf(err, errlen, "%s: not a text file", path);
+        goto out;
+    }
+    text[len] = '\0';
+    r = config_load_string(c, text, path, err, errlen);
+    if (r == 0)
+        snprintf(c->config_file, sizeof(c->config_file), "%s", path);
+out:
+    free(text);
+    close(fd);
+    return r;
+}
+
+/* The options that take a value, and where the value goes. */
+static const char **arg_slot(struct config_args *a, const char *opt)
+{
+    if (strcmp(opt, "data") == 0)
+        return &a->data_dir;
+    if (strcmp(opt, "config") == 0)
+        return &a->config_file;
+    if (strcmp(opt, "socket") == 0)
+        return &a->socket_path;
+    if (strcmp(opt, "log-level") == 0)
+        return &a->log_level;
+    if (strcmp(opt, "key-file") == 0)
+        return &a->key_file;
+    return NULL;
+}
+
+int config_parse_args(int argc, const char *const argv[], struct config_args *out, char *err,
+                      size_t errlen)
+{
+    memset(out, 0, sizeof(*out));
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        char opt[32];
+        const char *eq, *value = NULL;
+        const char **slot;
+        size_t n;
+
+        if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0') {
+            snprintf(err, errlen, "unexpected argument \"%.60s\" (see kithd --help)", arg);
+            return -KITH_EINVAL;
+        }
+        eq = strchr(arg + 2, '=');
+        n = eq != NULL ? (size_t)(eq - arg - 2) : strlen(arg + 2);
+        if (n >= sizeof(opt))
+            goto unknown;
+        memcpy(opt, arg + 2, n);
+        opt[n] = '\0';
+        if (eq != NULL)
+            value = eq + 1;
+
+        slot = arg_slot(out, opt);
+        if (slot != NULL) {
+            if (value == NULL) {
+                if (i + 1 >= argc) {
+                    snprintf(err, errlen, "--%s needs a value (see kithd --help)", opt);
+                    return -KITH_EINVAL;
+                }
+                value = argv[++i];
+            }
+            *slot = value;
+            continue;
+        }
+        if (value != NULL && (strcmp(opt, "passphrase-stdin") == 0 || strcmp(opt, "version") == 0 ||
+                              strcmp(opt, "help") == 0)) {
+            snprintf(err, errlen, "--%s takes no value", opt);
+            return -KITH_EINVAL;
+        }
+        if (strcmp(opt, "passphrase-stdin") == 0)
+            out->passphrase_stdin = 1;
+        else if (strcmp(opt, "version") == 0)
+            out->version = 1;
+        else if (strcmp(opt, "help") == 0)
+            out->help = 1;
+        else
+            goto unknown;
+        continue;
+    unknown:
+        snprintf(err, errlen, "unknown option \"%.60s\" (see kithd --help)", arg);
+        return -KITH_EINVAL;
+    }
+    if (out->key_file != NULL && out->passphrase_stdin) {
+        snprintf(err, errlen, "--key-file and --passphrase-stdin cannot be used together");
+        return -KITH_EINVAL;
+    }
+    return 0;
+}
+
+static int arg_path(char *dst, const char *value, const char *opt, char *err, size_t errlen)
+{
+    char msg[CONFIG_ERR_MAX];
+
+    if (set_path(dst, value, opt, msg, sizeof(msg)) == 0)
+        return 0;
+    snprintf(err, errlen, "--%s", msg);
+    return -KITH_EINVAL;
+}
+
+int config_from_args(struct config *c, const struct config_args *a, char *err, size_t errlen)
+{
+    if (a->data_dir != NULL && arg_path(c->data_dir, a->data_dir, "data", err, errlen) < 0)
+        return -KITH_EINVAL;
+    if (a->socket_path != NULL &&
+        arg_path(c->socket_path, a->socket_path, "socket", err, errlen) < 0)
+        return -KITH_EINVAL;
+    if (a->key_file != NULL) {
+        if (arg_path(c->key_file, a->key_file, "key-file", err, errlen) < 0)
+            return -KITH_EINVAL;
+        c->key_source = CONFIG_KEY_FILE;
+    }
+    if (a->passphrase_stdin)
+        c->key_source = CONFIG_KEY_PASSPHRASE;
+    if (a->log_level != NULL && log_parse_level(a->log_level, &c->log_level) < 0) {
+        snprintf(err, errlen, "--log-level must be debug, info, warn or error, not \"%.40s\"",
+                 a->log_level);
+        return -KITH_EINVAL;
+    }
+    return 0;
+}
+
+int config_resolve(struct config *c, char *err, size_t errlen)
+{
+    struct sockaddr_un sun;
+
+    if (c->data_dir[0] == '\0') {
+        snprintf(err, errlen, "no data directory: pass --data DIR, or set KITH_DATA or HOME");
+        return -KITH_EINVAL;
+    }
+    /* Absolute, so the log and status say where the node really is. */
+    if (c->data_dir[0] != '/') {
+        char cwd[CONFIG_PATH_MAX], abs[CONFIG_PATH_MAX];
+
+        if (getcwd(cwd, sizeof(cwd)) == NULL ||
+            snprintf(abs, sizeof(abs), "%s/%s", cwd, c->data_dir) >= (int)sizeof(abs))
+            goto too_long;
+        memcpy(c->data_dir, abs, sizeof(abs));
+    }
+    if (c->key_file[0] == '\0' && snprintf(c->key_file, sizeof(c->key_file), "%s/node.key",
+                                           c->data_dir) >= (int)sizeof(c->key_file))
+        goto too_long;
+    if (c->socket_path[0] == '\0' &&
+        snprintf(c->socket_path, sizeof(c->socket_path), "%s/kithd.sock", c->data_dir) >=
+            (int)sizeof(c->socket_path))
+        goto too_long;
+    if (strlen(c->socket_path) >= sizeof(sun.sun_path)) {
+        snprintf(err, errlen,
+                 "the control socket path %.200s is too long (at most %zu characters); "
+                 "choose a shorter one with --socket",
+                 c->socket_path, sizeof(sun.sun_path) - 1);
+        return -KITH_EINVAL;
+    }
+    return 0;
+too_long:
+    snprintf(err, errlen, "the data directory path is too long");
+    return -KITH_EINVAL;
+}

@@ -1,0 +1,114 @@
+/*
+ * config: every kithd setting, its built-in default, the INI file (read with
+ * inih) and the command line. A struct config is plain data owned by the
+ * caller; nothing here touches the disk except config_load_file, and nothing
+ * here keeps a pointer to its inputs.
+ *
+ * The order of precedence is: built-in defaults, then the config file, then
+ * the command line. Paths left empty (key_file, socket_path) are filled from
+ * data_dir by config_resolve once everything else is known, so `--data DIR`
+ * alone moves everything.
+ *
+ * Errors are written for people into a caller's buffer as one line without
+ * a program prefix, e.g. `kithd.conf:12: unknown setting "foo" in [node]`.
+ */
+#ifndef KITH_CONFIG_H
+#define KITH_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "log.h"
+
+/* Longest path kept (with its NUL). A control socket path is further bounded
+ * by sun_path (107 bytes) in config_resolve. */
+#define CONFIG_PATH_MAX 4096
+/* Room for one error line. */
+#define CONFIG_ERR_MAX 512
+
+#define CONFIG_SESSION_IDLE_MIN 1
+#define CONFIG_SESSION_IDLE_MAX 10080 /* a week, in minutes */
+
+enum config_key_source {
+    CONFIG_KEY_FILE,      /* the node key is read from key_file (created on first start) */
+    CONFIG_KEY_PASSPHRASE /* the node key is derived from a passphrase at start */
+};
+
+struct config {
+    /* [node] */
+    char data_dir[CONFIG_PATH_MAX];    /* default: see config_init */
+    char key_file[CONFIG_PATH_MAX];    /* "" until resolved: DATA/node.key */
+    enum config_key_source key_source; /* default CONFIG_KEY_FILE */
+    enum log_level log_level;          /* default LOG_INFO */
+    uint32_t session_idle_minutes;     /* default 60 */
+    /* [control] */
+    char socket_path[CONFIG_PATH_MAX]; /* "" until resolved: DATA/kithd.sock */
+    /* Which file was read, "" if none (for the log). */
+    char config_file[CONFIG_PATH_MAX];
+};
+
+/* What the command line said; pointers point into argv. Unset = NULL / 0. */
+struct config_args {
+    const char *data_dir;
+    const char *config_file;
+    const char *socket_path;
+    const char *log_level;
+    const char *key_file;
+    int passphrase_stdin;
+    int version;
+    int help;
+};
+
+/* The usage text for --help (static string, ends with a newline). */
+const char *config_usage(void);
+
+/*
+ * Fill c with the built-in defaults. data_dir comes from the environment:
+ * $KITH_DATA, else $XDG_DATA_HOME/kith (if absolute), else
+ * $HOME/.local/share/kith; if none is set data_dir is "" and config_resolve
+ * fails unless a data dir is given later. Never fails.
+ */
+void config_init(struct config *c);
+
+/*
+ * Apply the settings in the NUL-terminated INI text over c. name is the
+ * file name shown in errors. Returns 0, or -KITH_EINVAL with err set
+ * ("NAME:LINE: ..."): unknown section or key, bad value, syntax error. On
+ * error c may be partly changed (the caller exits).
+ */
+int config_load_string(struct config *c, const char *text, const char *name, char *err,
+                       size_t errlen);
+
+/*
+ * Read the INI file at path over c (see config_load_string). Returns 0,
+ * -KITH_EINVAL (bad content), or -errno when the file cannot be opened; err
+ * is set in every failure case.
+ */
+int config_load_file(struct config *c, const char *path, char *err, size_t errlen);
+
+/*
+ * Parse kithd's command line (argv[0] is skipped). Options take their value
+ * as `--opt VALUE` or `--opt=VALUE`. Returns 0, or -KITH_EINVAL with err set
+ * (unknown option, missing value, stray argument, both --key-file and
+ * --passphrase-stdin). out's pointers point into argv.
+ */
+int config_parse_args(int argc, const char *const argv[], struct config_args *out, char *err,
+                      size_t errlen);
+
+/*
+ * Apply command-line overrides over c (after the config file). --key-file
+ * selects key_source=file and --passphrase-stdin selects key_source=
+ * passphrase. Returns 0 or -KITH_EINVAL with err set (bad log level, empty
+ * or too long path).
+ */
+int config_from_args(struct config *c, const struct config_args *a, char *err, size_t errlen);
+
+/*
+ * Finish c: fail if data_dir is unknown, make a relative data_dir absolute
+ * (from the working directory), fill key_file and socket_path from data_dir
+ * when empty, and check that the socket path fits a Unix socket
+ * address. Returns 0 or -KITH_EINVAL with err set.
+ */
+int config_resolve(struct config *c, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,472 @@
+/*
+ * main: kithd's entry point. It reads the command line and config, makes the
+ * data directory, takes the node's lock, unlocks the node key, opens the
+ * store, vault and service, serves the control socket, and on SIGINT or
+ * SIGTERM takes it all down again in reverse order with no handle left open.
+ *
+ * It owns the libuv loop, the signal and tick handles, the lock file
+ * descriptor and the passphrase buffer (wiped as soon as the vault is open).
+ * Every start-up failure is one line on stderr starting "kithd: " and exit 1.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <sodium.h>
+#include <uv.h>
+
+#include "config.h"
+#include "control.h"
+#include "kith/error.h"
+#include "log.h"
+#include "service.h"
+#include "store.h"
+#include "vault.h"
+
+#ifndef KITH_VERSION
+#define KITH_VERSION "unknown"
+#endif
+
+#define PASS_MAX 1024
+#define TICK_MS 60000 /* service_tick once a minute */
+
+struct daemon {
+    uv_loop_t loop;
+    uv_signal_t sigint, sigterm;
+    uv_timer_t tick;
+    int loop_ready, handles_ready;
+    struct config cfg;
+    struct store *st;
+    struct vault *vault;
+    struct service *svc;
+    struct control *ctl;
+    int lock_fd;
+    char pass[PASS_MAX];
+    size_t pass_len;
+};
+
+/* kith_strerror, with strerror's capital letter lowered to sit mid-line. */
+static const char *errtext(int err)
+{
+    static char buf[256];
+
+    snprintf(buf, sizeof(buf), "%s", kith_strerror(err));
+    if (err < 0 && -err < KITH_ERRBASE)
+        buf[0] = (char)tolower((unsigned char)buf[0]);
+    return buf;
+}
+
+/* Print "kithd: " + one line for people on stderr. Returns -1. */
+__attribute__((format(printf, 1, 2))) static int fail_line(const char *fmt, ...)
+{
+    char line[1024];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "kithd: %s\n", line);
+    return -1;
+}
+
+/* mkdir -p with mode 0700 for every directory made; an existing data
+ * directory open to others is tightened, since it holds the node key. */
+static int make_data_dir(const char *dir)
+{
+    char path[CONFIG_PATH_MAX];
+    struct stat sb;
+
+    snprintf(path, sizeof(path), "%s", dir);
+    for (char *p = path + 1; *p != '\0'; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(path, 0700) < 0 && errno != EEXIST)
+            return fail_line("cannot create the data directory %s: %s", path, errtext(-errno));
+        *p = '/';
+    }
+    if (mkdir(path, 0700) < 0 && errno != EEXIST)
+        return fail_line("cannot create the data directory %s: %s", path, errtext(-errno));
+    if (stat(path, &sb) < 0)
+        return fail_line("cannot use the data directory %s: %s", path, errtext(-errno));
+    if (!S_ISDIR(sb.st_mode))
+        return fail_line("the data directory %s is not a directory", path);
+    if ((sb.st_mode & 077) != 0) {
+        if (chmod(path, 0700) < 0)
+            return fail_line("the data directory %s can be read by other users and chmod 700 "
+                             "failed: %s",
+                             path, errtext(-errno));
+        log_warn("datadir.tightened", "dir=%s mode=0700", path);
+    }
+    return 0;
+}
+
+/* One kithd per data directory: a lock held for the life of the process
+ * (released by the kernel even on kill -9, unlike a pid file). */
+static int take_lock(struct daemon *d)
+{
+    char path[CONFIG_PATH_MAX + 16];
+
+    snprintf(path, sizeof(path), "%s/kithd.lock", d->cfg.data_dir);
+    d->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (d->lock_fd < 0)
+        return fail_line("cannot create %s: %s", path, errtext(-errno));
+    if (flock(d->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+        if (errno == EWOULDBLOCK)
+            return fail_line("another kithd is already running with the data directory %s",
+                             d->cfg.data_dir);
+        return fail_line("cannot lock %s: %s", path, errtext(-errno));
+    }
+    return 0;
+}
+
+/* Read one line from fd into buf (cap bytes), without the newline. */
+static int read_pass_line(int fd, char *buf, size_t cap, size_t *len)
+{
+    char c = 0;
+    ssize_t n;
+
+    *len = 0;
+    for (;;) {
+        n = read(fd, &c, 1);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0 || c == '\n')
+            break;
+        if (*len + 1 >= cap)
+            return -KITH_ETOOBIG;
+        buf[(*len)++] = c;
+    }
+    if (*len > 0 && buf[*len - 1] == '\r')
+        (*len)--;
+    c = 0;
+    return n < 0 ? -errno : 0;
+}
+
+/* Ask on the terminal with echo off. Returns 0 or -errno. */
+static int tty_ask(int fd, const char *prompt, char *buf, size_t cap, size_t *len)
+{
+    struct termios old, quiet;
+    int r;
+
+    if (tcgetattr(fd, &old) < 0)
+        return -errno;
+    quiet = old;
+    quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHOE | ECHOK | ECHONL);
+    quiet.c_lflag |= ICANON;
+    if (write(fd, prompt, strlen(prompt)) < 0 || tcsetattr(fd, TCSAFLUSH, &quiet) < 0)
+        return -errno;
+    r = read_pass_line(fd, buf, cap, len);
+    tcsetattr(fd, TCSAFLUSH, &old);
+    if (write(fd, "\n", 1) < 0) {
+        /* Only the cursor stays on the prompt line. */
+    }
+    return r;
+}
+
+/* The passphrase from the terminal; asked twice for a new node, where a
+ * typo would lock the owner out for good. */
+static int read_pass_tty(struct daemon *d, int is_new)
+{
+    char again[PASS_MAX];
+    size_t again_len = 0;
+    int fd, r, same;
+
+    fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0)
+        return fail_line("this node's key needs a passphrase: set KITHD_PASSPHRASE, pass "
+                         "--passphrase-stdin, or start kithd on a terminal");
+    r = tty_ask(fd,
+                is_new ? "New passphrase for this Kith node: " : "Passphrase for this Kith node: ",
+                d->pass, sizeof(d->pass), &d->pass_len);
+    if (r == 0 && is_new && d->pass_len > 0) {
+        r = tty_ask(fd, "The same again, to be sure: ", again, sizeof(again), &again_len);
+        same = again_len == d->pass_len && sodium_memcmp(again, d->pass, again_len) == 0;
+        sodium_memzero(again, sizeof(again));
+        if (r == 0 && !same) {
+            close(fd);
+            return fail_line("the two passphrases are not the same; nothing was set up");
+        }
+    }
+    close(fd);
+    if (r == -KITH_ETOOBIG)
+        return fail_line("the passphrase is too long (at most %d bytes)", PASS_MAX - 1);
+    if (r < 0)
+        return fail_line("cannot read the passphrase on the terminal: %s", errtext(r));
+    return 0;
+}
+
+static int get_passphrase(struct daemon *d, int from_stdin)
+{
+    char *env = getenv("KITHD_PASSPHRASE");
+    char path[CONFIG_PATH_MAX + 32];
+    int r, is_new;
+
+    /* No store yet: this passphrase will be the node's from now on. */
+    snprintf(path, sizeof(path), "%s/store/data.mdb", d->cfg.data_dir);
+    is_new = access(path, F_OK) < 0;
+
+    if (env != NULL && env[0] != '\0') {
+        size_t n = strlen(env);
+
+        if (n >= sizeof(d->pass))
+            return fail_line("KITHD_PASSPHRASE is too long (at most %d bytes)", PASS_MAX - 1);
+        memcpy(d->pass, env, n);
+        d->pass_len = n;
+        /* Keep it out of /proc/PID/environ and out of child processes. */
+        sodium_memzero(env, n);
+        unsetenv("KITHD_PASSPHRASE");
+    } else if (from_stdin) {
+        r = read_pass_line(STDIN_FILENO, d->pass, sizeof(d->pass), &d->pass_len);
+        if (r == -KITH_ETOOBIG)
+            return fail_line("the passphrase is too long (at most %d bytes)", PASS_MAX - 1);
+        if (r < 0)
+            return fail_line("cannot read the passphrase from standard input: %s", errtext(r));
+    } else if (read_pass_tty(d, is_new) < 0) {
+        return -1;
+    }
+    if (d->pass_len == 0)
+        return fail_line("the passphrase is empty");
+    return 0;
+}
+
+static int open_vault(struct daemon *d)
+{
+    const struct config *c = &d->cfg;
+    int r;
+
+    if (c->key_source == CONFIG_KEY_FILE) {
+        r = vault_open_keyfile(d->st, c->key_file, &d->vault);
+        if (r == -KITH_EKEYFILE)
+            return fail_line("the key file %s can be read by other users; "
+                             "run: chmod 600 %s",
+                             c->key_file, c->key_file);
+        if (r == -KITH_ENOKEY)
+            return fail_line("cannot use the key file %s: it is missing, damaged or not the "
+                             "key this node was made with (a node made with a passphrase "
+                             "needs key_source = passphrase)",
+                             c->key_file);
+        if (r < 0)
+            return fail_line("cannot use the key file %s: %s", c->key_file, errtext(r));
+        return 0;
+    }
+    r = vault_open_passphrase(d->st, d->pass, d->pass_len, &d->vault);
+    sodium_memzero(d->pass, sizeof(d->pass));
+    d->pass_len = 0;
+    if (r == -KITH_EPASSPHRASE)
+        return fail_line("wrong passphrase for this node");
+    if (r == -KITH_ENOKEY)
+        return fail_line("this node was made with a key file, not a passphrase "
+                         "(set key_source = file or use --key-file)");
+    if (r < 0)
+        return fail_line("cannot unlock the node key: %s", errtext(r));
+    return 0;
+}
+
+static int is_dir(const char *path)
+{
+    struct stat sb;
+
+    return stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
+}
+
+/* $KITH_CONTENT, else the installed content, else the source tree's. */
+static const char *content_dir(void)
+{
+    const char *env = getenv("KITH_CONTENT");
+
+    if (env != NULL && env[0] != '\0')
+        return env;
+#ifdef KITH_DATADIR
+    if (is_dir(KITH_DATADIR))
+        return KITH_DATADIR;
+#endif
+#ifdef KITH_SOURCE_CONTENT
+    if (is_dir(KITH_SOURCE_CONTENT))
+        return KITH_SOURCE_CONTENT;
+#endif
+    return NULL;
+}
+
+static void on_tick(uv_timer_t *t)
+{
+    struct daemon *d = t->data;
+
+    service_tick(d->svc);
+}
+
+static void on_signal(uv_signal_t *s, int signum)
+{
+    struct daemon *d = s->data;
+
+    log_info("kithd.stopping", "signal=%s", signum == SIGINT ? "SIGINT" : "SIGTERM");
+    control_stop(d->ctl);
+    d->ctl = NULL;
+    /* Closing the signal handles restores the default action, so a second
+     * Ctrl-C during a slow stop ends the process at once. */
+    uv_close((uv_handle_t *)&d->sigint, NULL);
+    uv_close((uv_handle_t *)&d->sigterm, NULL);
+    uv_close((uv_handle_t *)&d->tick, NULL);
+}
+
+static int load_config(struct daemon *d, const struct config_args *a)
+{
+    struct config *c = &d->cfg;
+    char err[CONFIG_ERR_MAX];
+
+    config_init(c);
+    if (a->config_file != NULL) {
+        if (config_load_file(c, a->config_file, err, sizeof(err)) < 0)
+            return fail_line("%s", err);
+    } else {
+        /* Only a file that is there: kithd runs with no config at all. */
+        char path[CONFIG_PATH_MAX + 16];
+
+        snprintf(path, sizeof(path), "%s/kithd.conf",
+                 a->data_dir != NULL ? a->data_dir : c->data_dir);
+        if (c->data_dir[0] != '\0' || a->data_dir != NULL) {
+            if (access(path, F_OK) == 0 && config_load_file(c, path, err, sizeof(err)) < 0)
+                return fail_line("%s", err);
+        }
+    }
+    if (config_from_args(c, a, err, sizeof(err)) < 0 || config_resolve(c, err, sizeof(err)) < 0)
+        return fail_line("%s", err);
+    return 0;
+}
+
+static int start(struct daemon *d, const struct config_args *a)
+{
+    const struct config *c = &d->cfg;
+    struct service_config sc;
+    int r;
+
+    if (load_config(d, a) < 0)
+        return -1;
+    log_set_level(c->log_level);
+    if (make_data_dir(c->data_dir) < 0 || take_lock(d) < 0)
+        return -1;
+    r = control_probe(c->socket_path);
+    if (r == -EADDRINUSE)
+        return fail_line("another kithd is already serving the control socket %s", c->socket_path);
+    if (r == -ENOTSOCK)
+        return fail_line("%s exists and is not a socket; remove it or choose another path "
+                         "with --socket",
+                         c->socket_path);
+    if (r < 0)
+        return fail_line("cannot use the control socket %s: %s", c->socket_path, errtext(r));
+    if (c->key_source == CONFIG_KEY_PASSPHRASE && get_passphrase(d, a->passphrase_stdin) < 0)
+        return -1;
+
+    r = store_open(c->data_dir, &d->st);
+    if (r < 0)
+        return fail_line("cannot open the store in %s: %s", c->data_dir, errtext(r));
+    if (open_vault(d) < 0)
+        return -1;
+    memset(&sc, 0, sizeof(sc));
+    sc.content_dir = content_dir();
+    sc.session_idle_s = c->session_idle_minutes * 60;
+    sc.data_dir = c->data_dir;
+    sc.socket_path = c->socket_path;
+    r = service_open(d->st, d->vault, &sc, &d->svc);
+    if (r < 0)
+        return fail_line("cannot start the service: %s", errtext(r));
+
+    r = uv_loop_init(&d->loop);
+    if (r < 0)
+        return fail_line("cannot start the event loop: %s", uv_strerror(r));
+    d->loop_ready = 1;
+    uv_signal_init(&d->loop, &d->sigint);
+    uv_signal_init(&d->loop, &d->sigterm);
+    uv_timer_init(&d->loop, &d->tick);
+    d->handles_ready = 1;
+    d->sigint.data = d->sigterm.data = d->tick.data = d;
+    r = control_start(&d->loop, c->socket_path, d->svc, &d->ctl);
+    if (r < 0)
+        return fail_line("cannot listen on the control socket %s: %s", c->socket_path, errtext(r));
+    if (uv_signal_start(&d->sigint, on_signal, SIGINT) < 0 ||
+        uv_signal_start(&d->sigterm, on_signal, SIGTERM) < 0 ||
+        uv_timer_start(&d->tick, on_tick, TICK_MS, TICK_MS) < 0)
+        return fail_line("cannot set up signal handling");
+
+    log_info("kithd.ready", "version=%s socket=%s data=%s key_source=%s config=%s", KITH_VERSION,
+             c->socket_path, c->data_dir, c->key_source == CONFIG_KEY_FILE ? "file" : "passphrase",
+             c->config_file[0] != '\0' ? c->config_file : "none");
+    fprintf(stderr, "kithd: ready; control socket %s\n", c->socket_path);
+    return 0;
+}
+
+/* Undo whatever start() managed, in reverse order. Returns 0 when the loop
+ * closed with nothing left open. */
+static int stop(struct daemon *d)
+{
+    int r = 0;
+
+    if (d->loop_ready) {
+        if (d->ctl != NULL) {
+            control_stop(d->ctl);
+            d->ctl = NULL;
+        }
+        if (d->handles_ready && !uv_is_closing((uv_handle_t *)&d->tick)) {
+            uv_close((uv_handle_t *)&d->sigint, NULL);
+            uv_close((uv_handle_t *)&d->sigterm, NULL);
+            uv_close((uv_handle_t *)&d->tick, NULL);
+        }
+        /* Let the close callbacks run. */
+        uv_run(&d->loop, UV_RUN_DEFAULT);
+        r = uv_loop_close(&d->loop);
+        if (r < 0)
+            log_error("kithd.loop_not_empty", "error=%s", uv_err_name(r));
+    }
+    service_close(d->svc);
+    vault_close(d->vault);
+    store_close(d->st);
+    sodium_memzero(d->pass, sizeof(d->pass));
+    if (d->lock_fd >= 0)
+        close(d->lock_fd);
+    return r;
+}
+
+int main(int argc, char **argv)
+{
+    static struct daemon d; /* big (paths, passphrase): not on the stack */
+    struct config_args args;
+    char err[CONFIG_ERR_MAX];
+    int r;
+
+    if (config_parse_args(argc, (const char *const *)argv, &args, err, sizeof(err)) < 0) {
+        fail_line("%s", err);
+        return 1;
+    }
+    if (args.help) {
+        fputs(config_usage(), stdout);
+        return 0;
+    }
+    if (args.version) {
+        printf("kithd %s\n", KITH_VERSION);
+        return 0;
+    }
+    /* A client that hangs up mid-response must not kill the node. */
+    signal(SIGPIPE, SIG_IGN);
+    if (sodium_init() < 0) {
+        fail_line("cannot initialise libsodium");
+        return 1;
+    }
+    d.lock_fd = -1;
+    if (start(&d, &args) < 0) {
+        stop(&d);
+        return 1;
+    }
+    uv_run(&d.loop, UV_RUN_DEFAULT);
+    r = stop(&d);
+    log_info("kithd.stopped", "clean=%s", r == 0 ? "yes" : "no");
+    return r == 0 ? 0 : 1;
+}

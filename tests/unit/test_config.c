@@ -1,0 +1,440 @@
+/*
+ * Tests for node/config.c: built-in defaults, every setting, the exact error
+ * lines for unknown and bad settings, the command line and its precedence.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "kith/error.h"
+
+static char err[CONFIG_ERR_MAX];
+
+static void clear_env(void)
+{
+    unsetenv("KITH_DATA");
+    unsetenv("XDG_DATA_HOME");
+    setenv("HOME", "/home/ada", 1);
+}
+
+TestSuite(config, .init = clear_env);
+
+Test(config, defaults_from_home)
+{
+    struct config c;
+
+    config_init(&c);
+    cr_assert_str_eq(c.data_dir, "/home/ada/.local/share/kith");
+    cr_assert_str_eq(c.key_file, "");
+    cr_assert_str_eq(c.socket_path, "");
+    cr_assert_eq(c.key_source, CONFIG_KEY_FILE);
+    cr_assert_eq(c.log_level, LOG_INFO);
+    cr_assert_eq(c.session_idle_minutes, 60);
+    cr_assert_eq(config_resolve(&c, err, sizeof(err)), 0);
+    cr_assert_str_eq(c.key_file, "/home/ada/.local/share/kith/node.key");
+    cr_assert_str_eq(c.socket_path, "/home/ada/.local/share/kith/kithd.sock");
+}
+
+Test(config, data_dir_env_order)
+{
+    struct config c;
+
+    setenv("XDG_DATA_HOME", "/xdg", 1);
+    config_init(&c);
+    cr_assert_str_eq(c.data_dir, "/xdg/kith");
+    setenv("XDG_DATA_HOME", "relative/xdg", 1); /* ignored, as the XDG spec says */
+    config_init(&c);
+    cr_assert_str_eq(c.data_dir, "/home/ada/.local/share/kith");
+    setenv("KITH_DATA", "/srv/kith", 1);
+    config_init(&c);
+    cr_assert_str_eq(c.data_dir, "/srv/kith");
+}
+
+Test(config, no_data_dir_at_all)
+{
+    struct config c;
+
+    unsetenv("HOME");
+    config_init(&c);
+    cr_assert_str_eq(c.data_dir, "");
+    cr_assert_eq(config_resolve(&c, err, sizeof(err)), -KITH_EINVAL);
+    cr_assert_str_eq(err, "no data directory: pass --data DIR, or set KITH_DATA or HOME");
+}
+
+Test(config, every_key)
+{
+    struct config c;
+    const char *text = "; a comment\n"
+                       "# another\n"
+                       "[node]\n"
+                       "data_dir = /var/lib/kith\n"
+                       "key_file = /etc/kith/node.key\n"
+                       "key_source = passphrase\n"
+                       "log_level = debug ; inline comment\n"
+                       "session_idle_minutes = 15\n"
+                       "\n"
+                       "[control]\r\n"
+                       "socket = /run/kith/kithd.sock\r\n";
+
+    config_init(&c);
+    cr_assert_eq(config_load_string(&c, text, "k.conf", err, sizeof(err)), 0, "%s", err);
+    cr_assert_str_eq(c.data_dir, "/var/lib/kith");
+    cr_assert_str_eq(c.key_file, "/etc/kith/node.key");
+    cr_assert_eq(c.key_source, CONFIG_KEY_PASSPHRASE);
+    cr_assert_eq(c.log_level, LOG_DEBUG);
+    cr_assert_eq(c.session_idle_minutes, 15);
+    cr_assert_str_eq(c.socket_path, "/run/kith/kithd.sock");
+    cr_assert_eq(config_resolve(&c, err, sizeof(err)), 0);
+    cr_assert_str_eq(c.key_file, "/etc/kith/node.key"); /* explicit paths stay */
+}
+
+Test(config, key_source_file_and_levels)
+{
+    static const char *levels[] = {"debug", "info", "warn", "error"};
+    struct config c;
+    char text[128];
+
+    for (int i = 0; i < 4; i++) {
+        config_init(&c);
+        snprintf(text, sizeof(text), "[node]\nkey_source=file\nlog_level=%s\n", levels[i]);
+        cr_assert_eq(config_load_string(&c, text, "k.conf", err, sizeof(err)), 0, "%s", err);
+        cr_assert_eq(c.key_source, CONFIG_KEY_FILE);
+        cr_assert_eq(c.log_level, (enum log_level)i);
+    }
+}
+
+static void expect_error(const char *text, const char *want)
+{
+    struct config c;
+
+    config_init(&c);
+    err[0] = '\0';
+    cr_assert_eq(config_load_string(&c, text, "kithd.conf", err, sizeof(err)), -KITH_EINVAL,
+                 "accepted: %s", text);
+    cr_assert_str_eq(err, want);
+}
+
+Test(config, unknown_key_with_line_number)
+{
+    expect_error("[node]\n"
+                 "log_level = info\n"
+                 "\n"
+                 "foo = 1\n",
+                 "kithd.conf:4: unknown setting \"foo\" in [node]");
+    expect_error("[control]\nsocket=/s\ndata_dir=/x\n",
+                 "kithd.conf:3: unknown setting \"data_dir\" in [control]");
+}
+
+Test(config, unknown_section_and_outside)
+{
+    expect_error("[node]\nlog_level=info\n[web]\nport = 8080\n",
+                 "kithd.conf:4: unknown section [web]");
+    expect_error("log_level = info\n",
+                 "kithd.conf:1: setting \"log_level\" is outside any section (put it under "
+                 "[node] or [control])");
+}
+
+Test(config, bad_values)
+{
+    expect_error("[node]\nkey_source = usb\n",
+                 "kithd.conf:2: key_source must be file or passphrase, not \"usb\"");
+    expect_error("[node]\n\nlog_level = loud\n",
+                 "kithd.conf:3: log_level must be debug, info, warn or error, not \"loud\"");
+    expect_error("[node]\nsession_idle_minutes = 0\n",
+                 "kithd.conf:2: session_idle_minutes must be a whole number from 1 to 10080, "
+                 "not \"0\"");
+    expect_error("[node]\nsession_idle_minutes = 10081\n",
+                 "kithd.conf:2: session_idle_minutes must be a whole number from 1 to 10080, "
+                 "not \"10081\"");
+    expect_error("[node]\nsession_idle_minutes = 5min\n",
+                 "kithd.conf:2: session_idle_minutes must be a whole number from 1 to 10080, "
+                 "not \"5min\"");
+    expect_error("[node]\nsession_idle_minutes = -1\n",
+                 "kithd.conf:2: session_idle_minutes must be a whole number from 1 to 10080, "
+                 "not \"-1\"");
+    expect_error("[node]\nsession_idle_minutes = 99999999999999999999999\n",
+                 "kithd.conf:2: session_idle_minutes must be a whole number from 1 to 10080, "
+                 "not \"99999999999999999999999\"");
+    expect_error("[node]\ndata_dir =\n", "kithd.conf:2: data_dir is empty");
+    expect_error("[control]\nsocket =   \n", "kithd.conf:2: socket is empty");
+}
+
+Test(config, session_idle_bounds_accepted)
+{
+    struct config c;
+
+    config_init(&c);
+    cr_assert_eq(config_load_string(&c, "[node]\nsession_idle_minutes=1\n", "k", err, sizeof(err)),
+                 0);
+    cr_assert_eq(c.session_idle_minutes, 1);
+    config_init(&c);
+    cr_assert_eq(
+        config_load_string(&c, "[node]\nsession_idle_minutes=10080\n", "k", err, sizeof(err)), 0);
+    cr_assert_eq(c.session_idle_minutes, 10080);
+}
+
+Test(config, syntax_errors)
+{
+    expect_error("[node]\nlog_level info\n",
+                 "kithd.conf:2: syntax error (expected [section] or name = value)");
+    expect_error("[node\n", "kithd.conf:1: syntax error (expected [section] or name = value)");
+    /* The first error wins, whichever kind it is. */
+    expect_error("[node]\nnonsense\nfoo = 1\n",
+                 "kithd.conf:2: syntax error (expected [section] or name = value)");
+    expect_error("[node]\nfoo = 1\nnonsense\n", "kithd.conf:2: unknown setting \"foo\" in [node]");
+}
+
+Test(config, repeated_and_continued)
+{
+    expect_error("[node]\nlog_level = info\nlog_level = warn\n",
+                 "kithd.conf:3: setting \"log_level\" in [node] is given twice");
+    /* inih would treat the indented line as a continuation of data_dir. */
+    expect_error("[node]\ndata_dir = /a\n  /b\n",
+                 "kithd.conf:3: setting \"data_dir\" in [node] is given twice");
+}
+
+Test(config, long_line)
+{
+    char text[400];
+
+    memset(text, 0, sizeof(text));
+    strcpy(text, "[node]\ndata_dir = /");
+    memset(text + strlen(text), 'a', 250);
+    expect_error(text, "kithd.conf:2: line too long (at most 190 characters)");
+}
+
+Test(config, load_file)
+{
+    char dir[] = "/tmp/kith-config-XXXXXX";
+    char path[128];
+    struct config c;
+    FILE *f;
+
+    cr_assert_not_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/kithd.conf", dir);
+
+    config_init(&c);
+    cr_assert_eq(config_load_file(&c, path, err, sizeof(err)), -ENOENT);
+    cr_assert(strstr(err, "cannot read the config file") != NULL, "%s", err);
+
+    f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fputs("[node]\nlog_level = warn\n[control]\nsocket = /tmp/x.sock\n", f);
+    fclose(f);
+    cr_assert_eq(config_load_file(&c, path, err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(c.log_level, LOG_WARN);
+    cr_assert_str_eq(c.socket_path, "/tmp/x.sock");
+    cr_assert_str_eq(c.config_file, path);
+
+    f = fopen(path, "w");
+    fputs("[node]\nbad = 1\n", f);
+    fclose(f);
+    config_init(&c);
+    char want[256];
+    snprintf(want, sizeof(want), "%s:2: unknown setting \"bad\" in [node]", path);
+    cr_assert_eq(config_load_file(&c, path, err, sizeof(err)), -KITH_EINVAL);
+    cr_assert_str_eq(err, want);
+
+    f = fopen(path, "w");
+    fwrite("[node]\n\0x", 1, 9, f);
+    fclose(f);
+    cr_assert_eq(config_load_file(&c, path, err, sizeof(err)), -KITH_EINVAL);
+    snprintf(want, sizeof(want), "%s: not a text file", path);
+    cr_assert_str_eq(err, want);
+
+    unlink(path);
+    rmdir(dir);
+}
+
+static int parse(struct config_args *a, const char *const *argv)
+{
+    int argc = 0;
+
+    while (argv[argc] != NULL)
+        argc++;
+    return config_parse_args(argc, argv, a, err, sizeof(err));
+}
+
+Test(config, args_parse)
+{
+    struct config_args a;
+    const char *argv[] = {"kithd",   "--data",      "/d",   "--config=/c.conf", "--socket",
+                          "/s.sock", "--log-level", "warn", "--key-file=/k",    NULL};
+
+    cr_assert_eq(parse(&a, argv), 0, "%s", err);
+    cr_assert_str_eq(a.data_dir, "/d");
+    cr_assert_str_eq(a.config_file, "/c.conf");
+    cr_assert_str_eq(a.socket_path, "/s.sock");
+    cr_assert_str_eq(a.log_level, "warn");
+    cr_assert_str_eq(a.key_file, "/k");
+    cr_assert_eq(a.passphrase_stdin, 0);
+    cr_assert_eq(a.help, 0);
+    cr_assert_eq(a.version, 0);
+
+    const char *argv2[] = {"kithd", "--passphrase-stdin", "--version", "--help", NULL};
+    cr_assert_eq(parse(&a, argv2), 0, "%s", err);
+    cr_assert_eq(a.passphrase_stdin, 1);
+    cr_assert_eq(a.version, 1);
+    cr_assert_eq(a.help, 1);
+    cr_assert_null(a.data_dir);
+}
+
+Test(config, args_errors)
+{
+    struct config_args a;
+    const char *unknown[] = {"kithd", "--daemonize", NULL};
+    const char *missing[] = {"kithd", "--data", NULL};
+    const char *stray[] = {"kithd", "extra", NULL};
+    const char *single[] = {"kithd", "-d", "/x", NULL};
+    const char *valued[] = {"kithd", "--help=yes", NULL};
+    const char *both[] = {"kithd", "--key-file", "/k", "--passphrase-stdin", NULL};
+
+    cr_assert_eq(parse(&a, unknown), -KITH_EINVAL);
+    cr_assert_str_eq(err, "unknown option \"--daemonize\" (see kithd --help)");
+    cr_assert_eq(parse(&a, missing), -KITH_EINVAL);
+    cr_assert_str_eq(err, "--data needs a value (see kithd --help)");
+    cr_assert_eq(parse(&a, stray), -KITH_EINVAL);
+    cr_assert_str_eq(err, "unexpected argument \"extra\" (see kithd --help)");
+    cr_assert_eq(parse(&a, single), -KITH_EINVAL);
+    cr_assert_str_eq(err, "unexpected argument \"-d\" (see kithd --help)");
+    cr_assert_eq(parse(&a, valued), -KITH_EINVAL);
+    cr_assert_str_eq(err, "--help takes no value");
+    cr_assert_eq(parse(&a, both), -KITH_EINVAL);
+    cr_assert_str_eq(err, "--key-file and --passphrase-stdin cannot be used together");
+}
+
+Test(config, args_override_file)
+{
+    struct config c;
+    struct config_args a;
+    const char *argv[] = {"kithd", "--data", "/cli", "--log-level", "error", NULL};
+
+    config_init(&c);
+    cr_assert_eq(config_load_string(&c,
+                                    "[node]\ndata_dir=/file\nlog_level=debug\n"
+                                    "session_idle_minutes=5\n",
+                                    "k", err, sizeof(err)),
+                 0);
+    cr_assert_eq(parse(&a, argv), 0);
+    cr_assert_eq(config_from_args(&c, &a, err, sizeof(err)), 0, "%s", err);
+    cr_assert_str_eq(c.data_dir, "/cli");
+    cr_assert_eq(c.log_level, LOG_ERROR);
+    cr_assert_eq(c.session_idle_minutes, 5); /* not on the command line: the file's */
+    cr_assert_eq(config_resolve(&c, err, sizeof(err)), 0);
+    cr_assert_str_eq(c.key_file, "/cli/node.key");
+    cr_assert_str_eq(c.socket_path, "/cli/kithd.sock");
+}
+
+Test(config, args_select_key_source)
+{
+    struct config c;
+    struct config_args a;
+    const char *pass[] = {"kithd", "--passphrase-stdin", NULL};
+    const char *file[] = {"kithd", "--key-file", "/k", NULL};
+
+    config_init(&c);
+    cr_assert_eq(parse(&a, pass), 0);
+    cr_assert_eq(config_from_args(&c, &a, err, sizeof(err)), 0);
+    cr_assert_eq(c.key_source, CONFIG_KEY_PASSPHRASE);
+
+    cr_assert_eq(parse(&a, file), 0);
+    cr_assert_eq(config_from_args(&c, &a, err, sizeof(err)), 0);
+    cr_assert_eq(c.key_source, CONFIG_KEY_FILE);
+    cr_assert_str_eq(c.key_file, "/k");
+}
+
+Test(config, args_bad_values)
+{
+    struct config c;
+    struct config_args a;
+    const char *level[] = {"kithd", "--log-level", "chatty", NULL};
+    const char *empty[] = {"kithd", "--data=", NULL};
+
+    config_init(&c);
+    cr_assert_eq(parse(&a, level), 0);
+    cr_assert_eq(config_from_args(&c, &a, err, sizeof(err)), -KITH_EINVAL);
+    cr_assert_str_eq(err, "--log-level must be debug, info, warn or error, not \"chatty\"");
+    cr_assert_eq(parse(&a, empty), 0);
+    cr_assert_eq(config_from_args(&c, &a, err, sizeof(err)), -KITH_EINVAL);
+    cr_assert_str_eq(err, "--data is empty");
+}
+
+Test(config, relative_data_dir_made_absolute)
+{
+    struct config c;
+    char cwd[1024], want[1200];
+
+    cr_assert_not_null(getcwd(cwd, sizeof(cwd)));
+    config_init(&c);
+    snprintf(c.data_dir, sizeof(c.data_dir), "rel/kith");
+    cr_assert_eq(config_resolve(&c, err, sizeof(err)), 0, "%s", err);
+    snprintf(want, sizeof(want), "%s/rel/kith", cwd);
+    cr_assert_str_eq(c.data_dir, want);
+}
+
+Test(config, socket_path_too_long)
+{
+    struct config c;
+    char dir[200];
+
+    memset(dir, 'd', sizeof(dir) - 1);
+    dir[0] = '/';
+    dir[sizeof(dir) - 1] = '\0';
+    config_init(&c);
+    snprintf(c.data_dir, sizeof(c.data_dir), "%s", dir);
+    cr_assert_eq(config_resolve(&c, err, sizeof(err)), -KITH_EINVAL);
+    cr_assert(strstr(err, "is too long (at most 107 characters); choose a shorter one with "
+                          "--socket") != NULL,
+              "%s", err);
+}
+
+Test(config, usage_names_every_option)
+{
+    static const char *opts[] = {"--data",     "--config",           "--socket",  "--log-level",
+                                 "--key-file", "--passphrase-stdin", "--version", "--help"};
+
+    for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
+        cr_assert(strstr(config_usage(), opts[i]) != NULL, "%s", opts[i]);
+}
+
+/* The shipped example must parse as it is, and with every setting turned on
+ * (the leading ';' removed from each commented-out setting). */
+Test(config, example_file_parses)
+{
+    char path[512], line[512], on[] = "/tmp/kith-config-example-XXXXXX";
+    struct config c;
+    FILE *in, *out;
+    int fd, settings = 0;
+
+    snprintf(path, sizeof(path), "%s/packaging/kithd.conf.example", KITH_SOURCE_DIR);
+    config_init(&c);
+    cr_assert_eq(config_load_file(&c, path, err, sizeof(err)), 0, "%s", err);
+
+    fd = mkstemp(on);
+    cr_assert_geq(fd, 0);
+    out = fdopen(fd, "w");
+    in = fopen(path, "r");
+    cr_assert_not_null(in);
+    while (fgets(line, sizeof(line), in) != NULL) {
+        if (line[0] == ';' && line[1] != ' ' && line[1] != '\n') {
+            fputs(line + 1, out);
+            settings++;
+        } else {
+            fputs(line, out);
+        }
+    }
+    fclose(in);
+    fclose(out);
+    cr_assert_eq(settings, 6); /* every setting of the table is documented */
+    config_init(&c);
+    cr_assert_eq(config_load_file(&c, on, err, sizeof(err)), 0, "%s", err);
+    cr_assert_str_eq(c.data_dir, "/var/lib/kith");
+    cr_assert_str_eq(c.socket_path, "/var/lib/kith/kithd.sock");
+    cr_assert_eq(c.session_idle_minutes, 60);
+    unlink(on);
+}
