@@ -94,9 +94,9 @@ struct kith_noise_config {
     int initiator;             /* 1 for the initiator, 0 for the responder */
     const uint8_t *prologue;   /* may be NULL when prologue_len is 0 */
     size_t prologue_len;
-    const uint8_t *s;  /* our static private key (32 bytes), or NULL if the pattern has none */
-    const uint8_t *e;  /* our ephemeral private key (32 bytes), or NULL if we send no "e" */
-    const uint8_t *rs; /* the peer's static public key known in advance (pre-message), or NULL */
+    const uint8_t *s;    /* our static private key (32 bytes), or NULL if the pattern has none */
+    const uint8_t *e;    /* our ephemeral private key (32 bytes), or NULL if we send no "e" */
+    const uint8_t *rs;   /* the peer's static public key known in advance (pre-message), or NULL */
     const uint8_t *psks; /* n_psks x 32 bytes, used in the order the pattern's psk tokens come */
     size_t n_psks;
 };
@@ -164,7 +164,7 @@ int kith_noise_protocol_supported(const char *protocol_name);
  * from the private keys given.
  * Returns 0, or -KITH_EINVAL: unsupported protocol name, a key the pattern
  * needs is missing (s, e, the pre-message rs, or psks: exactly as many as the
- * pattern has psk tokens), or a pre-message key is not a valid X25519 key.
+ * pattern has psk tokens), or a private key gives an all-zero public key.
  * On error hs holds no secret and is in phase KITH_NOISE_FAILED.
  */
 int kith_noise_handshake_init(struct kith_noise_handshake *hs, const struct kith_noise_config *cfg);
