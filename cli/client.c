@@ -229,9 +229,7 @@ int client_call(struct client *c, json_t *request, json_t **result, struct clien
 
     *result = NULL;
     set_err(err, 0);
-    /* CONTROL.md names the post argument of thread.show and post.delete
-     * "id", the same member as the request id: then the post id is the
-     * request id and is echoed back. Otherwise number the requests. */
+    /* A caller may choose its own request id; otherwise number them. */
     id = json_object_get(request, "id");
     if (!id) {
         if (json_object_set_new(request, "id", json_integer(c->next_id++)) < 0) {

@@ -22,7 +22,7 @@ static enum cmd_retval confirm(struct cmd_ctx *ctx, const char *id, const struct
     char label[256];
     int yes = 0;
 
-    json_t *params = json_pack("{s:s}", "id", id);
+    json_t *params = json_pack("{s:s}", "post", id);
     if (!params || cmd_call(ctx, "thread.show", params, 1, what, &result) != CMD_OK)
         return CMD_FAIL;
     json_t *post = json_object_get(result, "post");
@@ -47,7 +47,7 @@ static enum cmd_retval exec(struct cmd_ctx *ctx, const struct args *a)
 
     if (a->count[0] == 0 && isatty(STDIN_FILENO) && confirm(ctx, id, &what) != CMD_OK)
         return CMD_FAIL;
-    json_t *params = json_pack("{s:s}", "id", id);
+    json_t *params = json_pack("{s:s}", "post", id);
     if (!params) {
         out_error("the id must be text");
         return CMD_USAGE;

@@ -20,7 +20,7 @@ static enum cmd_retval exec(struct cmd_ctx *ctx, const struct args *a)
     json_t *result = NULL;
     char pid[OUT_SHORT_ID + 1];
 
-    json_t *params = json_pack("{s:s}", "id", id);
+    json_t *params = json_pack("{s:s}", "post", id);
     if (!params) {
         out_error("the id must be text");
         return CMD_USAGE;

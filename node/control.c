@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <sodium.h>
 
 #include "control.h"
 #include "kith/error.h"
@@ -74,6 +75,8 @@ void control_linebuf_init(struct control_linebuf *lb, size_t max)
 
 void control_linebuf_free(struct control_linebuf *lb)
 {
+    if (lb->buf != NULL)
+        sodium_memzero(lb->buf, lb->cap);
     free(lb->buf);
     lb->buf = NULL;
     lb->len = 0;
@@ -91,9 +94,16 @@ static int linebuf_append(struct control_linebuf *lb, const char *data, size_t n
         /* max + 1: room for a "\r" that a "\n" will strip. */
         if (cap > lb->max + 1)
             cap = lb->max + 1;
-        p = realloc(lb->buf, cap);
+        /* Not realloc: requests carry passphrases, and the old block
+         * must be wiped before it goes back to the allocator. */
+        p = malloc(cap);
         if (p == NULL)
             return -ENOMEM;
+        if (lb->buf != NULL) {
+            memcpy(p, lb->buf, lb->len);
+            sodium_memzero(lb->buf, lb->cap);
+            free(lb->buf);
+        }
         lb->buf = p;
         lb->cap = cap;
     }
@@ -104,6 +114,8 @@ static int linebuf_append(struct control_linebuf *lb, const char *data, size_t n
 
 static void linebuf_reset(struct control_linebuf *lb)
 {
+    if (lb->buf != NULL)
+        sodium_memzero(lb->buf, lb->len);
     lb->len = 0;
     if (lb->cap > LINEBUF_KEEP)
         control_linebuf_free(lb);
@@ -355,6 +367,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         return;
     uv_timer_start(&cl->idle, on_idle, cl->ctl->idle_ms, 0);
     r = control_linebuf_feed(&cl->lb, buf->base, (size_t)nread, on_line, cl);
+    sodium_memzero(buf->base, (size_t)nread); /* may hold a passphrase */
     if (cl->closing)
         return;
     if (r == -KITH_ETOOBIG) {

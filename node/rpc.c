@@ -211,7 +211,7 @@ static int cmd_post_reply(struct rpc_req *q, json_t **result)
 static int cmd_post_delete(struct rpc_req *q, json_t **result)
 {
     const char *id;
-    int r = field_id(q, "id", &id);
+    int r = field_id(q, "post", &id);
 
     return r < 0 ? r : service_post_delete(q->svc, q->sess, id, result);
 }
@@ -239,7 +239,7 @@ static int cmd_thread_list(struct rpc_req *q, json_t **result)
 static int cmd_thread_show(struct rpc_req *q, json_t **result)
 {
     const char *id;
-    int r = field_id(q, "id", &id);
+    int r = field_id(q, "post", &id);
 
     return r < 0 ? r : service_thread_show(q->svc, q->sess, id, result);
 }

@@ -66,13 +66,13 @@ void svc_idlist_free(struct svc_idlist *l)
 
 uint8_t *svc_plain_new(void)
 {
-    return malloc(KITH_POST_INNER_MAX);
+    return malloc(KITH_POST_PLAIN_MAX);
 }
 
 void svc_plain_free(uint8_t *plain)
 {
     if (plain != NULL)
-        sodium_memzero(plain, KITH_POST_INNER_MAX);
+        sodium_memzero(plain, KITH_POST_PLAIN_MAX);
     free(plain);
 }
 
@@ -85,7 +85,7 @@ int svc_post_load(struct store_txn *txn, const struct record_group *g,
 
     if (r < 0)
         return r;
-    r = kith_post_open(sealed, len, g->key, plain, KITH_POST_INNER_MAX, p);
+    r = kith_post_open(sealed, len, g->key, plain, KITH_POST_PLAIN_MAX, p);
     if (r < 0)
         return r;
     if (memcmp(p->outer.group_id, g->id, KITH_GROUP_ID_BYTES) != 0)
@@ -578,7 +578,7 @@ int service_accept_post(struct service *svc, const uint8_t *sealed, size_t len)
         r = -ENOMEM;
         goto done;
     }
-    r = kith_post_open(sealed, len, g.key, plain, KITH_POST_INNER_MAX, &p);
+    r = kith_post_open(sealed, len, g.key, plain, KITH_POST_PLAIN_MAX, &p);
     if (r < 0)
         goto done;
     r = kith_post_verify(&p);

@@ -187,8 +187,8 @@ Test(cli_client, success_gives_the_result, .init = setup, .fini = teardown)
 
 Test(cli_client, request_that_names_its_own_id, .init = setup, .fini = teardown)
 {
-    /* thread.show and post.delete carry the post id in "id" (CONTROL.md):
-     * it is sent as given and must come back as the echo. */
+    /* A request id chosen by the caller is sent as given and must come
+     * back as the echo. */
     struct peer p = {.reply = "{\"id\": \"3fa1c2\", \"ok\": true, \"result\": {}}\n"};
     struct client *c;
     struct client_error err;

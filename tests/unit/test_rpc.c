@@ -294,15 +294,15 @@ Test(rpc, every_command)
     cr_assert(json_is_integer(json_object_get(json_array_get(res, 0), "last_ms")));
     json_decref(r);
 
-    r = call("{\"cmd\":\"thread.show\",\"session\":\"%s\",\"id\":\"%s\"}", a, rid);
+    r = call("{\"cmd\":\"thread.show\",\"session\":\"%s\",\"post\":\"%s\"}", a, rid);
     res = ok(r);
     cr_assert_str_eq(json_string_value(json_object_get(json_object_get(res, "post"), "id")), pid);
     cr_assert_eq(json_array_size(json_object_get(res, "replies")), 1);
     json_decref(r);
 
-    expect_error(call("{\"cmd\":\"post.delete\",\"session\":\"%s\",\"id\":\"%s\"}", b, pid),
+    expect_error(call("{\"cmd\":\"post.delete\",\"session\":\"%s\",\"post\":\"%s\"}", b, pid),
                  -KITH_ENOTYOURS, NULL);
-    r = call("{\"cmd\":\"post.delete\",\"session\":\"%s\",\"id\":\"%s\"}", b, rid);
+    r = call("{\"cmd\":\"post.delete\",\"session\":\"%s\",\"post\":\"%s\"}", b, rid);
     res = ok(r);
     cr_assert_str_eq(json_string_value(json_object_get(res, "id")), rid);
     cr_assert(json_is_true(json_object_get(res, "deleted")));

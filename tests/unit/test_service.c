@@ -510,6 +510,13 @@ Test(service, post_limits)
                  -KITH_ETOOBIG);
     cr_assert_eq(service_post_create(n1.svc, a, "G", NULL, NULL, big, KITH_POST_BODY_MAX, &p), 0);
     cr_assert_eq(strlen(jstr(p, "body")), KITH_POST_BODY_MAX);
+    {
+        /* The largest post also reads back from the store. */
+        json_t *t = NULL;
+        cr_assert_eq(service_thread_show(n1.svc, a, jstr(p, "id"), &t), 0);
+        cr_assert_eq(strlen(jstr(json_object_get(t, "post"), "body")), KITH_POST_BODY_MAX);
+        json_decref(t);
+    }
     json_decref(p);
     free(big);
     memset(title, 't', sizeof title);
