@@ -41,6 +41,7 @@ struct transport_ops {
     int (*send)(struct transport *t, const uint8_t *frame, size_t len);
     size_t (*queued)(const struct transport *t);
     void (*ready)(struct transport *t);
+    void (*pause)(struct transport *t, int paused);
     void (*close)(struct transport *t);
 };
 
@@ -87,6 +88,15 @@ static inline size_t transport_queued(const struct transport *t)
 static inline void transport_ready(struct transport *t)
 {
     t->ops->ready(t);
+}
+
+/* Stop (paused = 1) or restart (0) delivering frames, for a session whose
+ * work queue is full. While paused the peer's sends back up in the kernel
+ * and the idle timeout does not run out on our account: it is restarted on
+ * resume. */
+static inline void transport_pause(struct transport *t, int paused)
+{
+    t->ops->pause(t, paused);
 }
 
 /* Close: frames already queued are still written (for at most a few
