@@ -25,6 +25,10 @@ enum kith_error {
     KITH_EENCODING,             /* a field is not canonical (bad UTF-8, bad flag, padding) */
     KITH_EBUFSIZE,              /* the caller's output buffer is too small */
     KITH_EPARENT,               /* kind and parent disagree (reply without parent...) */
+    KITH_EMSGTYPE,              /* unknown message type */
+    KITH_EPROTOCOL,             /* a message out of order, or one the session did not expect */
+    KITH_ENONCE,                /* a cipher's nonce counter is used up */
+    KITH_EBADKEY,               /* a peer's public key is invalid (low order) */
 
     /* 31050-31099: storage and node state (node/) */
     KITH_ENOTFOUND = KITH_ERRBASE + 50, /* no such post, group or account */
