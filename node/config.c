@@ -18,9 +18,11 @@
 #include <unistd.h>
 
 #include <ini.h>
+#include <uv.h>
 
 #include "config.h"
 #include "kith/error.h"
+#include "tcp.h"
 
 /* inih reads lines into a 200-byte buffer; keep well inside it. */
 #define CONFIG_LINE_MAX 190
@@ -31,6 +33,7 @@ struct setting {
     const char *section;
     const char *name;
     int (*set)(struct config *c, const char *value, char *msg, size_t msglen);
+    int repeatable; /* may be given on several lines (peer) */
 };
 
 static int set_path(char *dst, const char *value, const char *what, char *msg, size_t msglen)
@@ -86,40 +89,148 @@ static int set_log_level(struct config *c, const char *value, char *msg, size_t 
     return -KITH_EINVAL;
 }
 
-static int set_session_idle(struct config *c, const char *value, char *msg, size_t msglen)
+/* A whole number from min to max into *dst: digits only, since strtoul
+ * would take "-1", " 5" and "5min". */
+static int set_number(const char *value, const char *name, unsigned long min, unsigned long max,
+                      uint32_t *dst, char *msg, size_t msglen)
 {
     unsigned long v = 0;
     const char *p = value;
 
-    /* Digits only: strtoul would take "-1", " 5" and "5min". */
     if (*p == '\0')
         goto bad;
     for (; *p != '\0'; p++) {
         if (*p < '0' || *p > '9')
             goto bad;
         v = v * 10 + (unsigned long)(*p - '0');
-        if (v > CONFIG_SESSION_IDLE_MAX)
+        if (v > max)
             goto bad;
     }
-    if (v < CONFIG_SESSION_IDLE_MIN)
+    if (v < min)
         goto bad;
-    c->session_idle_minutes = (uint32_t)v;
+    *dst = (uint32_t)v;
     return 0;
 bad:
-    snprintf(msg, msglen,
-             "session_idle_minutes must be a whole number from %d to %d, not \"%.40s\"",
-             CONFIG_SESSION_IDLE_MIN, CONFIG_SESSION_IDLE_MAX, value);
+    snprintf(msg, msglen, "%s must be a whole number from %lu to %lu, not \"%.40s\"", name, min,
+             max, value);
     return -KITH_EINVAL;
 }
 
-/* Every setting the file may hold. [web] and [sync] join when they exist. */
+static int set_session_idle(struct config *c, const char *value, char *msg, size_t msglen)
+{
+    return set_number(value, "session_idle_minutes", CONFIG_SESSION_IDLE_MIN,
+                      CONFIG_SESSION_IDLE_MAX, &c->session_idle_minutes, msg, msglen);
+}
+
+static int set_listen(struct config *c, const char *value, char *msg, size_t msglen)
+{
+    char host[TCP_HOST_MAX];
+    struct sockaddr_in6 a6;
+    struct sockaddr_in a4;
+    uint16_t port;
+
+    if (strcmp(value, "off") == 0) {
+        c->listen[0] = '\0';
+        return 0;
+    }
+    if (strlen(value) >= sizeof(c->listen) ||
+        tcp_split_hostport(value, host, sizeof(host), &port) < 0 ||
+        (uv_ip4_addr(host, port, &a4) != 0 && uv_ip6_addr(host, port, &a6) != 0)) {
+        snprintf(msg, msglen,
+                 "listen must be ADDR:PORT with a numeric address (such as 0.0.0.0:7711 or "
+                 "[::]:7711) or off, not \"%.40s\"",
+                 value);
+        return -KITH_EINVAL;
+    }
+    memcpy(c->listen, value, strlen(value) + 1);
+    return 0;
+}
+
+static int set_peer(struct config *c, const char *value, char *msg, size_t msglen)
+{
+    char host[TCP_HOST_MAX];
+    uint16_t port = 0;
+
+    if (strlen(value) >= CONFIG_ADDR_MAX ||
+        tcp_split_hostport(value, host, sizeof(host), &port) < 0 || port == 0) {
+        snprintf(msg, msglen, "peer must be HOST:PORT with a port from 1 to 65535, not \"%.40s\"",
+                 value);
+        return -KITH_EINVAL;
+    }
+    if (c->n_peers >= CONFIG_PEERS_MAX) {
+        snprintf(msg, msglen, "too many peers (at most %d)", CONFIG_PEERS_MAX);
+        return -KITH_EINVAL;
+    }
+    memcpy(c->peers[c->n_peers++], value, strlen(value) + 1);
+    return 0;
+}
+
+static int set_discovery(struct config *c, const char *value, char *msg, size_t msglen)
+{
+    if (strcmp(value, "on") == 0 || strcmp(value, "off") == 0) {
+        c->discovery = value[1] == 'n';
+        return 0;
+    }
+    snprintf(msg, msglen, "discovery must be on or off, not \"%.40s\"", value);
+    return -KITH_EINVAL;
+}
+
+static int set_discovery_port(struct config *c, const char *value, char *msg, size_t msglen)
+{
+    uint32_t v = 0;
+    int r = set_number(value, "discovery_port", 1, 65535, &v, msg, msglen);
+
+    if (r == 0)
+        c->discovery_port = (uint16_t)v;
+    return r;
+}
+
+static int set_beacon_interval(struct config *c, const char *value, char *msg, size_t msglen)
+{
+    return set_number(value, "beacon_interval_seconds", 1, CONFIG_BEACON_INTERVAL_MAX,
+                      &c->beacon_interval_seconds, msg, msglen);
+}
+
+static int set_max_peers(struct config *c, const char *value, char *msg, size_t msglen)
+{
+    return set_number(value, "max_peers", 1, CONFIG_MAX_PEERS_MAX, &c->max_peers, msg, msglen);
+}
+
+static int set_max_syncs(struct config *c, const char *value, char *msg, size_t msglen)
+{
+    return set_number(value, "max_concurrent_syncs", 1, CONFIG_MAX_PEERS_MAX,
+                      &c->max_concurrent_syncs, msg, msglen);
+}
+
+static int set_idle_timeout(struct config *c, const char *value, char *msg, size_t msglen)
+{
+    return set_number(value, "idle_timeout_seconds", CONFIG_IDLE_TIMEOUT_MIN,
+                      CONFIG_IDLE_TIMEOUT_MAX, &c->idle_timeout_seconds, msg, msglen);
+}
+
+static int set_handshake_timeout(struct config *c, const char *value, char *msg, size_t msglen)
+{
+    return set_number(value, "handshake_timeout_seconds", 1, CONFIG_HANDSHAKE_TIMEOUT_MAX,
+                      &c->handshake_timeout_seconds, msg, msglen);
+}
+
+/* Every setting the file may hold. [web] joins when it exists. */
 static const struct setting settings[] = {
-    {"node", "data_dir", set_data_dir},
-    {"node", "key_file", set_key_file},
-    {"node", "key_source", set_key_source},
-    {"node", "log_level", set_log_level},
-    {"node", "session_idle_minutes", set_session_idle},
-    {"control", "socket", set_socket},
+    {"node", "data_dir", set_data_dir, 0},
+    {"node", "key_file", set_key_file, 0},
+    {"node", "key_source", set_key_source, 0},
+    {"node", "log_level", set_log_level, 0},
+    {"node", "session_idle_minutes", set_session_idle, 0},
+    {"control", "socket", set_socket, 0},
+    {"sync", "listen", set_listen, 0},
+    {"sync", "peer", set_peer, 1},
+    {"sync", "discovery", set_discovery, 0},
+    {"sync", "discovery_port", set_discovery_port, 0},
+    {"sync", "beacon_interval_seconds", set_beacon_interval, 0},
+    {"sync", "max_peers", set_max_peers, 0},
+    {"sync", "max_concurrent_syncs", set_max_syncs, 0},
+    {"sync", "idle_timeout_seconds", set_idle_timeout, 0},
+    {"sync", "handshake_timeout_seconds", set_handshake_timeout, 0},
 };
 #define N_SETTINGS (sizeof(settings) / sizeof(settings[0]))
 
@@ -136,6 +247,10 @@ const char *config_usage(void)
            "  --key-file PATH     read the node key from PATH, mode 0600 (default: DIR/node.key)\n"
            "  --passphrase-stdin  unlock the node key with a passphrase read from the first\n"
            "                      line of standard input (or set KITHD_PASSPHRASE)\n"
+           "  --listen ADDR:PORT  accept sync connections there (default: [::]:7711, every\n"
+           "                      address; port 0 picks a free port; off: do not listen)\n"
+           "  --peer HOST:PORT    also sync with this node (may be given several times)\n"
+           "  --no-discovery      do not send or listen for LAN beacons\n"
            "  --version           print the version and exit\n"
            "  --help              print this help and exit\n";
 }
@@ -168,6 +283,14 @@ void config_init(struct config *c)
     c->key_source = CONFIG_KEY_FILE;
     c->log_level = LOG_INFO;
     c->session_idle_minutes = 60;
+    snprintf(c->listen, sizeof(c->listen), "%s", CONFIG_LISTEN_DEFAULT);
+    c->discovery = 1;
+    c->discovery_port = CONFIG_DISCOVERY_PORT_DEFAULT;
+    c->beacon_interval_seconds = CONFIG_BEACON_INTERVAL_DEFAULT;
+    c->max_peers = CONFIG_MAX_PEERS_DEFAULT;
+    c->max_concurrent_syncs = CONFIG_MAX_SYNCS_DEFAULT;
+    c->idle_timeout_seconds = CONFIG_IDLE_TIMEOUT_DEFAULT;
+    c->handshake_timeout_seconds = CONFIG_HANDSHAKE_TIMEOUT_DEFAULT;
 }
 
 /* State shared by the line reader and the handler during one parse. */
@@ -216,7 +339,7 @@ static int load_handler(void *user, const char *section, const char *name, const
             continue;
         /* A repeat is an error, which also catches inih's multi-line
          * continuation (an indented line repeats the previous name). */
-        if (lc->seen[i]) {
+        if (lc->seen[i] && !settings[i].repeatable) {
             snprintf(lc->msg, sizeof(lc->msg), "setting \"%.60s\" in [%s] is given twice", name,
                      section);
             goto fail;
@@ -358,6 +481,10 @@ static const char **arg_slot(struct config_args *a, const char *opt)
         return &a->log_level;
     if (strcmp(opt, "key-file") == 0)
         return &a->key_file;
+    if (strcmp(opt, "listen") == 0)
+        return &a->listen;
+    if (strcmp(opt, "peer") == 0)
+        return a->n_peers < CONFIG_PEERS_MAX ? &a->peers[a->n_peers] : NULL;
     return NULL;
 }
 
@@ -386,6 +513,10 @@ int config_parse_args(int argc, const char *const argv[], struct config_args *ou
             value = eq + 1;
 
         slot = arg_slot(out, opt);
+        if (slot == NULL && strcmp(opt, "peer") == 0) {
+            snprintf(err, errlen, "too many --peer options (at most %d)", CONFIG_PEERS_MAX);
+            return -KITH_EINVAL;
+        }
         if (slot != NULL) {
             if (value == NULL) {
                 if (i + 1 >= argc) {
@@ -395,10 +526,12 @@ int config_parse_args(int argc, const char *const argv[], struct config_args *ou
                 value = argv[++i];
             }
             *slot = value;
+            if (strcmp(opt, "peer") == 0)
+                out->n_peers++;
             continue;
         }
         if (value != NULL && (strcmp(opt, "passphrase-stdin") == 0 || strcmp(opt, "version") == 0 ||
-                              strcmp(opt, "help") == 0)) {
+                              strcmp(opt, "help") == 0 || strcmp(opt, "no-discovery") == 0)) {
             snprintf(err, errlen, "--%s takes no value", opt);
             return -KITH_EINVAL;
         }
@@ -408,6 +541,8 @@ int config_parse_args(int argc, const char *const argv[], struct config_args *ou
             out->version = 1;
         else if (strcmp(opt, "help") == 0)
             out->help = 1;
+        else if (strcmp(opt, "no-discovery") == 0)
+            out->no_discovery = 1;
         else
             goto unknown;
         continue;
@@ -434,6 +569,8 @@ static int arg_path(char *dst, const char *value, const char *opt, char *err, si
 
 int config_from_args(struct config *c, const struct config_args *a, char *err, size_t errlen)
 {
+    char msg[CONFIG_ERR_MAX];
+
     if (a->data_dir != NULL && arg_path(c->data_dir, a->data_dir, "data", err, errlen) < 0)
         return -KITH_EINVAL;
     if (a->socket_path != NULL &&
@@ -451,7 +588,23 @@ int config_from_args(struct config *c, const struct config_args *a, char *err, s
                  a->log_level);
         return -KITH_EINVAL;
     }
+    if (a->listen != NULL && set_listen(c, a->listen, msg, sizeof(msg)) < 0)
+        goto bad;
+    for (size_t i = 0; i < a->n_peers; i++) {
+        if (c->n_peers >= CONFIG_PEERS_MAX) {
+            snprintf(err, errlen, "too many peers in the config file and --peer (at most %d)",
+                     CONFIG_PEERS_MAX);
+            return -KITH_EINVAL;
+        }
+        if (set_peer(c, a->peers[i], msg, sizeof(msg)) < 0)
+            goto bad;
+    }
+    if (a->no_discovery)
+        c->discovery = 0;
     return 0;
+bad:
+    snprintf(err, errlen, "--%s", msg);
+    return -KITH_EINVAL;
 }
 
 int config_resolve(struct config *c, char *err, size_t errlen)
@@ -485,6 +638,8 @@ int config_resolve(struct config *c, char *err, size_t errlen)
                  c->socket_path, sizeof(sun.sun_path) - 1);
         return -KITH_EINVAL;
     }
+    if (c->max_concurrent_syncs > c->max_peers)
+        c->max_concurrent_syncs = c->max_peers;
     return 0;
 too_long:
     snprintf(err, errlen, "the data directory path is too long");

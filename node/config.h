@@ -29,6 +29,22 @@
 #define CONFIG_SESSION_IDLE_MIN 1
 #define CONFIG_SESSION_IDLE_MAX 10080 /* a week, in minutes */
 
+/* [sync]: see packaging/kithd.conf.example for what each one means. */
+#define CONFIG_ADDR_MAX 192 /* "HOST:PORT" with its NUL (longer than a config line) */
+#define CONFIG_PEERS_MAX 32 /* peer = HOST:PORT lines, file and command line together */
+#define CONFIG_LISTEN_DEFAULT "[::]:7711" /* every address, IPv4 and IPv6 */
+#define CONFIG_DISCOVERY_PORT_DEFAULT 7711
+#define CONFIG_BEACON_INTERVAL_DEFAULT 30
+#define CONFIG_BEACON_INTERVAL_MAX 3600
+#define CONFIG_MAX_PEERS_DEFAULT 16
+#define CONFIG_MAX_PEERS_MAX 1024
+#define CONFIG_MAX_SYNCS_DEFAULT 4
+#define CONFIG_IDLE_TIMEOUT_DEFAULT 120
+#define CONFIG_IDLE_TIMEOUT_MIN 5
+#define CONFIG_IDLE_TIMEOUT_MAX 86400
+#define CONFIG_HANDSHAKE_TIMEOUT_DEFAULT 10
+#define CONFIG_HANDSHAKE_TIMEOUT_MAX 300
+
 enum config_key_source {
     CONFIG_KEY_FILE,      /* the node key is read from key_file (created on first start) */
     CONFIG_KEY_PASSPHRASE /* the node key is derived from a passphrase at start */
@@ -43,6 +59,17 @@ struct config {
     uint32_t session_idle_minutes;     /* default 60 */
     /* [control] */
     char socket_path[CONFIG_PATH_MAX]; /* "" until resolved: DATA/kithd.sock */
+    /* [sync] */
+    char listen[CONFIG_ADDR_MAX];                  /* ADDR:PORT; "" = do not listen ("off") */
+    char peers[CONFIG_PEERS_MAX][CONFIG_ADDR_MAX]; /* HOST:PORT each, as written */
+    size_t n_peers;
+    int discovery;                      /* 1 = send and hear beacons (default) */
+    uint16_t discovery_port;            /* UDP port of the beacons */
+    uint32_t beacon_interval_seconds;   /* 1..CONFIG_BEACON_INTERVAL_MAX */
+    uint32_t max_peers;                 /* open connections, 1..CONFIG_MAX_PEERS_MAX */
+    uint32_t max_concurrent_syncs;      /* 1..CONFIG_MAX_PEERS_MAX, at most max_peers */
+    uint32_t idle_timeout_seconds;      /* CONFIG_IDLE_TIMEOUT_MIN..MAX */
+    uint32_t handshake_timeout_seconds; /* 1..CONFIG_HANDSHAKE_TIMEOUT_MAX */
     /* Which file was read, "" if none (for the log). */
     char config_file[CONFIG_PATH_MAX];
 };
@@ -54,6 +81,10 @@ struct config_args {
     const char *socket_path;
     const char *log_level;
     const char *key_file;
+    const char *listen;
+    const char *peers[CONFIG_PEERS_MAX]; /* --peer, repeatable */
+    size_t n_peers;
+    int no_discovery;
     int passphrase_stdin;
     int version;
     int help;
@@ -88,9 +119,10 @@ int config_load_file(struct config *c, const char *path, char *err, size_t errle
 
 /*
  * Parse kithd's command line (argv[0] is skipped). Options take their value
- * as `--opt VALUE` or `--opt=VALUE`. Returns 0, or -KITH_EINVAL with err set
- * (unknown option, missing value, stray argument, both --key-file and
- * --passphrase-stdin). out's pointers point into argv.
+ * as `--opt VALUE` or `--opt=VALUE`; --peer may be given up to
+ * CONFIG_PEERS_MAX times. Returns 0, or -KITH_EINVAL with err set (unknown
+ * option, missing value, stray argument, both --key-file and
+ * --passphrase-stdin, too many --peer). out's pointers point into argv.
  */
 int config_parse_args(int argc, const char *const argv[], struct config_args *out, char *err,
                       size_t errlen);
@@ -98,16 +130,19 @@ int config_parse_args(int argc, const char *const argv[], struct config_args *ou
 /*
  * Apply command-line overrides over c (after the config file). --key-file
  * selects key_source=file and --passphrase-stdin selects key_source=
- * passphrase. Returns 0 or -KITH_EINVAL with err set (bad log level, empty
- * or too long path).
+ * passphrase. --listen replaces the file's listen; --peer adds to the
+ * file's peers; --no-discovery turns discovery off. Returns 0 or
+ * -KITH_EINVAL with err set (bad log level, empty or too long path, bad
+ * --listen or --peer, too many peers).
  */
 int config_from_args(struct config *c, const struct config_args *a, char *err, size_t errlen);
 
 /*
  * Finish c: fail if data_dir is unknown, make a relative data_dir absolute
  * (from the working directory), fill key_file and socket_path from data_dir
- * when empty, and check that the socket path fits a Unix socket
- * address. Returns 0 or -KITH_EINVAL with err set.
+ * when empty, check that the socket path fits a Unix socket address, and
+ * lower max_concurrent_syncs to max_peers if it is over. Returns 0 or
+ * -KITH_EINVAL with err set.
  */
 int config_resolve(struct config *c, char *err, size_t errlen);
 

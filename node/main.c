@@ -4,6 +4,10 @@
  * store, vault and service, serves the control socket, and on SIGINT or
  * SIGTERM takes it all down again in reverse order with no handle left open.
  *
+ * Sync (issue 3, in progress): the TCP listener starts after the control
+ * socket and stops first. Until the peer session lands, an accepted
+ * connection is logged and closed.
+ *
  * It owns the libuv loop, the signal and tick handles, the lock file
  * descriptor and the passphrase buffer (wiped as soon as the vault is open).
  * Every start-up failure is one line on stderr starting "kithd: " and exit 1.
@@ -30,6 +34,7 @@
 #include "log.h"
 #include "service.h"
 #include "store.h"
+#include "tcp.h"
 #include "vault.h"
 
 #ifndef KITH_VERSION
@@ -49,6 +54,7 @@ struct daemon {
     struct vault *vault;
     struct service *svc;
     struct control *ctl;
+    struct tcp *tcp;
     int lock_fd;
     char pass[PASS_MAX];
     size_t pass_len;
@@ -309,6 +315,8 @@ static void on_signal(uv_signal_t *s, int signum)
     struct daemon *d = s->data;
 
     log_info("kithd.stopping", "signal=%s", signum == SIGINT ? "SIGINT" : "SIGTERM");
+    tcp_stop(d->tcp);
+    d->tcp = NULL;
     control_stop(d->ctl);
     d->ctl = NULL;
     /* Closing the signal handles restores the default action, so a second
@@ -316,6 +324,62 @@ static void on_signal(uv_signal_t *s, int signum)
     uv_close((uv_handle_t *)&d->sigint, NULL);
     uv_close((uv_handle_t *)&d->sigterm, NULL);
     uv_close((uv_handle_t *)&d->tick, NULL);
+}
+
+/* INTERMEDIATE: no peer session yet, so a sync connection is only logged
+ * and closed. node/peer.c replaces this. */
+static void on_sync_close(struct transport *t, int reason)
+{
+}
+
+static void on_sync_frame(struct transport *t, const uint8_t *frame, size_t len)
+{
+}
+
+static void on_sync_accept(struct tcp *tcp, struct transport *t, void *arg)
+{
+    log_info("sync.accepted", "peer=%s session=none", t->name);
+    t->on_frame = on_sync_frame;
+    t->on_close = on_sync_close;
+    transport_close(t);
+}
+
+static int start_sync(struct daemon *d)
+{
+    const struct config *c = &d->cfg;
+    struct tcp_config tc;
+    int r;
+
+    if (c->listen[0] == '\0') {
+        log_info("sync.not_listening", "listen=off");
+        return 0;
+    }
+    memset(&tc, 0, sizeof(tc));
+    tc.listen = c->listen;
+    tc.max_peers = c->max_peers;
+    tc.handshake_timeout_ms = c->handshake_timeout_seconds * 1000;
+    tc.idle_timeout_ms = c->idle_timeout_seconds * 1000;
+    tc.on_accept = on_sync_accept;
+    tc.arg = d;
+    r = tcp_start(&d->loop, &tc, &d->tcp);
+    if (r == -EADDRINUSE && strcmp(c->listen, CONFIG_LISTEN_DEFAULT) == 0) {
+        /* A second node on this machine with the defaults: it can still
+         * sync by connecting out. */
+        log_warn("sync.not_listening", "listen=%s error=EADDRINUSE", c->listen);
+        fprintf(stderr,
+                "kithd: port %s is taken (another kithd?); not accepting sync "
+                "connections. Choose a port with --listen ADDR:PORT\n",
+                c->listen);
+        return 0;
+    }
+    if (r == -EADDRINUSE)
+        return fail_line("cannot listen for sync on %s: the port is in use (another kithd? "
+                         "choose another with --listen ADDR:PORT)",
+                         c->listen);
+    if (r < 0)
+        return fail_line("cannot listen for sync on %s: %s", c->listen, errtext(r));
+    log_info("sync.listening", "addr=%s port=%u", tcp_address(d->tcp), (unsigned)tcp_port(d->tcp));
+    return 0;
 }
 
 static int load_config(struct daemon *d, const struct config_args *a)
@@ -396,6 +460,8 @@ static int start(struct daemon *d, const struct config_args *a)
         uv_signal_start(&d->sigterm, on_signal, SIGTERM) < 0 ||
         uv_timer_start(&d->tick, on_tick, TICK_MS, TICK_MS) < 0)
         return fail_line("cannot set up signal handling");
+    if (start_sync(d) < 0)
+        return -1;
 
     log_info("kithd.ready", "version=%s socket=%s data=%s key_source=%s config=%s", KITH_VERSION,
              c->socket_path, c->data_dir, c->key_source == CONFIG_KEY_FILE ? "file" : "passphrase",
@@ -411,6 +477,8 @@ static int stop(struct daemon *d)
     int r = 0;
 
     if (d->loop_ready) {
+        tcp_stop(d->tcp);
+        d->tcp = NULL;
         if (d->ctl != NULL) {
             control_stop(d->ctl);
             d->ctl = NULL;

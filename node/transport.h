@@ -33,7 +33,7 @@
 /* Room for a name such as "tcp-in [fe80::1%eth0]:51234". */
 #define TRANSPORT_NAME_MAX 96
 /* transport_send refuses more once this much is waiting to be written. */
-#define TRANSPORT_QUEUE_MAX (8u * 1024 * 1024)
+#define TRANSPORT_QUEUE_MAX ((size_t)8 * 1024 * 1024)
 
 struct transport;
 

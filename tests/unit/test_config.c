@@ -395,8 +395,9 @@ Test(config, socket_path_too_long)
 
 Test(config, usage_names_every_option)
 {
-    static const char *opts[] = {"--data",     "--config",           "--socket",  "--log-level",
-                                 "--key-file", "--passphrase-stdin", "--version", "--help"};
+    static const char *opts[] = {
+        "--data",    "--config", "--socket", "--log-level", "--key-file",    "--passphrase-stdin",
+        "--version", "--help",   "--listen", "--peer",      "--no-discovery"};
 
     for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
         cr_assert(strstr(config_usage(), opts[i]) != NULL, "%s", opts[i]);
@@ -430,11 +431,211 @@ Test(config, example_file_parses)
     }
     fclose(in);
     fclose(out);
-    cr_assert_eq(settings, 6); /* every setting of the table is documented */
+    cr_assert_eq(settings, 16); /* every setting of the table is documented (peer twice) */
     config_init(&c);
     cr_assert_eq(config_load_file(&c, on, err, sizeof(err)), 0, "%s", err);
     cr_assert_str_eq(c.data_dir, "/var/lib/kith");
     cr_assert_str_eq(c.socket_path, "/var/lib/kith/kithd.sock");
     cr_assert_eq(c.session_idle_minutes, 60);
+    cr_assert_str_eq(c.listen, "[::]:7711");
+    cr_assert_eq(c.n_peers, 2);
+    cr_assert_eq(c.discovery, 1);
     unlink(on);
+}
+
+/* ---- [sync] ---- */
+
+Test(config, sync_defaults)
+{
+    struct config c;
+
+    config_init(&c);
+    cr_assert_str_eq(c.listen, "[::]:7711");
+    cr_assert_eq(c.n_peers, 0);
+    cr_assert_eq(c.discovery, 1);
+    cr_assert_eq(c.discovery_port, 7711);
+    cr_assert_eq(c.beacon_interval_seconds, 30);
+    cr_assert_eq(c.max_peers, 16);
+    cr_assert_eq(c.max_concurrent_syncs, 4);
+    cr_assert_eq(c.idle_timeout_seconds, 120);
+    cr_assert_eq(c.handshake_timeout_seconds, 10);
+}
+
+Test(config, sync_every_key)
+{
+    struct config c;
+    const char *text = "[sync]\n"
+                       "listen = 192.0.2.5:0\n"
+                       "peer = pi.local:7711\n"
+                       "peer = [fe80::1%eth0]:7712\n"
+                       "peer = 10.0.0.9:1\n"
+                       "discovery = off\n"
+                       "discovery_port = 17711\n"
+                       "beacon_interval_seconds = 5\n"
+                       "max_peers = 8\n"
+                       "max_concurrent_syncs = 2\n"
+                       "idle_timeout_seconds = 60\n"
+                       "handshake_timeout_seconds = 3\n";
+
+    config_init(&c);
+    cr_assert_eq(config_load_string(&c, text, "k.conf", err, sizeof(err)), 0, "%s", err);
+    cr_assert_str_eq(c.listen, "192.0.2.5:0");
+    cr_assert_eq(c.n_peers, 3);
+    cr_assert_str_eq(c.peers[0], "pi.local:7711");
+    cr_assert_str_eq(c.peers[1], "[fe80::1%eth0]:7712");
+    cr_assert_str_eq(c.peers[2], "10.0.0.9:1");
+    cr_assert_eq(c.discovery, 0);
+    cr_assert_eq(c.discovery_port, 17711);
+    cr_assert_eq(c.beacon_interval_seconds, 5);
+    cr_assert_eq(c.max_peers, 8);
+    cr_assert_eq(c.max_concurrent_syncs, 2);
+    cr_assert_eq(c.idle_timeout_seconds, 60);
+    cr_assert_eq(c.handshake_timeout_seconds, 3);
+
+    config_init(&c);
+    cr_assert_eq(
+        config_load_string(&c, "[sync]\nlisten = off\ndiscovery = on\n", "k", err, sizeof(err)), 0,
+        "%s", err);
+    cr_assert_str_eq(c.listen, "");
+    cr_assert_eq(c.discovery, 1);
+    config_init(&c);
+    cr_assert_eq(config_load_string(&c, "[sync]\nlisten = [::1]:65535\n", "k", err, sizeof(err)), 0,
+                 "%s", err);
+    cr_assert_str_eq(c.listen, "[::1]:65535");
+}
+
+Test(config, sync_bad_values)
+{
+    expect_error("[sync]\nlisten = pi.local:7711\n",
+                 "kithd.conf:2: listen must be ADDR:PORT with a numeric address (such as "
+                 "0.0.0.0:7711 or [::]:7711) or off, not \"pi.local:7711\"");
+    expect_error("[sync]\nlisten = 0.0.0.0\n",
+                 "kithd.conf:2: listen must be ADDR:PORT with a numeric address (such as "
+                 "0.0.0.0:7711 or [::]:7711) or off, not \"0.0.0.0\"");
+    expect_error("[sync]\nlisten = 0.0.0.0:70000\n",
+                 "kithd.conf:2: listen must be ADDR:PORT with a numeric address (such as "
+                 "0.0.0.0:7711 or [::]:7711) or off, not \"0.0.0.0:70000\"");
+    expect_error("[sync]\npeer = pi.local:0\n",
+                 "kithd.conf:2: peer must be HOST:PORT with a port from 1 to 65535, not "
+                 "\"pi.local:0\"");
+    expect_error("[sync]\npeer = ::1:7711\n",
+                 "kithd.conf:2: peer must be HOST:PORT with a port from 1 to 65535, not "
+                 "\"::1:7711\"");
+    expect_error("[sync]\ndiscovery = yes\n",
+                 "kithd.conf:2: discovery must be on or off, not \"yes\"");
+    expect_error("[sync]\ndiscovery_port = 0\n",
+                 "kithd.conf:2: discovery_port must be a whole number from 1 to 65535, not "
+                 "\"0\"");
+    expect_error("[sync]\nbeacon_interval_seconds = 3601\n",
+                 "kithd.conf:2: beacon_interval_seconds must be a whole number from 1 to 3600, "
+                 "not \"3601\"");
+    expect_error("[sync]\nmax_peers = 0\n",
+                 "kithd.conf:2: max_peers must be a whole number from 1 to 1024, not \"0\"");
+    expect_error("[sync]\nmax_concurrent_syncs = 1025\n",
+                 "kithd.conf:2: max_concurrent_syncs must be a whole number from 1 to 1024, not "
+                 "\"1025\"");
+    expect_error("[sync]\nidle_timeout_seconds = 4\n",
+                 "kithd.conf:2: idle_timeout_seconds must be a whole number from 5 to 86400, not "
+                 "\"4\"");
+    expect_error("[sync]\nhandshake_timeout_seconds = 10s\n",
+                 "kithd.conf:2: handshake_timeout_seconds must be a whole number from 1 to 300, "
+                 "not \"10s\"");
+    expect_error("[sync]\nmax_peers = 4\nmax_peers = 5\n",
+                 "kithd.conf:3: setting \"max_peers\" in [sync] is given twice");
+    expect_error("[sync]\nport = 7711\n", "kithd.conf:2: unknown setting \"port\" in [sync]");
+}
+
+Test(config, sync_too_many_peers)
+{
+    char text[CONFIG_PEERS_MAX * 32 + 64];
+    size_t n = 0;
+    char want[128];
+
+    n += (size_t)snprintf(text + n, sizeof(text) - n, "[sync]\n");
+    for (int i = 0; i <= CONFIG_PEERS_MAX; i++)
+        n += (size_t)snprintf(text + n, sizeof(text) - n, "peer = 10.0.0.%d:7711\n", i + 1);
+    snprintf(want, sizeof(want), "kithd.conf:%d: too many peers (at most %d)", CONFIG_PEERS_MAX + 2,
+             CONFIG_PEERS_MAX);
+    expect_error(text, want);
+}
+
+Test(config, sync_args)
+{
+    struct config c;
+    struct config_args a;
+    const char *argv[] = {"kithd",        "--listen=127.0.0.1:0", "--peer", "10.0.0.1:7711",
+                          "--peer=pi:99", "--no-discovery",       NULL};
+
+    cr_assert_eq(parse(&a, argv), 0, "%s", err);
+    cr_assert_str_eq(a.listen, "127.0.0.1:0");
+    cr_assert_eq(a.n_peers, 2);
+    cr_assert_str_eq(a.peers[0], "10.0.0.1:7711");
+    cr_assert_str_eq(a.peers[1], "pi:99");
+    cr_assert_eq(a.no_discovery, 1);
+
+    /* --listen replaces the file's; --peer adds to the file's. */
+    config_init(&c);
+    cr_assert_eq(
+        config_load_string(&c, "[sync]\nlisten=0.0.0.0:1\npeer=file:1\n", "k", err, sizeof(err)),
+        0);
+    cr_assert_eq(config_from_args(&c, &a, err, sizeof(err)), 0, "%s", err);
+    cr_assert_str_eq(c.listen, "127.0.0.1:0");
+    cr_assert_eq(c.n_peers, 3);
+    cr_assert_str_eq(c.peers[0], "file:1");
+    cr_assert_str_eq(c.peers[2], "pi:99");
+    cr_assert_eq(c.discovery, 0);
+
+    const char *valued[] = {"kithd", "--no-discovery=1", NULL};
+    cr_assert_eq(parse(&a, valued), -KITH_EINVAL);
+    cr_assert_str_eq(err, "--no-discovery takes no value");
+
+    const char *badl[] = {"kithd", "--listen", "localhost:1", NULL};
+    cr_assert_eq(parse(&a, badl), 0);
+    config_init(&c);
+    cr_assert_eq(config_from_args(&c, &a, err, sizeof(err)), -KITH_EINVAL);
+    cr_assert_str_eq(err, "--listen must be ADDR:PORT with a numeric address (such as "
+                          "0.0.0.0:7711 or [::]:7711) or off, not \"localhost:1\"");
+    const char *badp[] = {"kithd", "--peer", "x", NULL};
+    cr_assert_eq(parse(&a, badp), 0);
+    cr_assert_eq(config_from_args(&c, &a, err, sizeof(err)), -KITH_EINVAL);
+    cr_assert_str_eq(err, "--peer must be HOST:PORT with a port from 1 to 65535, not \"x\"");
+}
+
+Test(config, sync_args_too_many_peers)
+{
+    const char *argv[2 * CONFIG_PEERS_MAX + 4];
+    struct config_args a;
+    struct config c;
+    int n = 0;
+
+    argv[n++] = "kithd";
+    for (int i = 0; i <= CONFIG_PEERS_MAX; i++) {
+        argv[n++] = "--peer";
+        argv[n++] = "h:1";
+    }
+    argv[n] = NULL;
+    cr_assert_eq(parse(&a, argv), -KITH_EINVAL);
+    cr_assert_str_eq(err, "too many --peer options (at most 32)");
+
+    /* The file's and the command line's together. */
+    argv[2 * CONFIG_PEERS_MAX - 1] = NULL;
+    cr_assert_eq(parse(&a, argv), 0, "%s", err);
+    cr_assert_eq(a.n_peers, CONFIG_PEERS_MAX - 1);
+    config_init(&c);
+    cr_assert_eq(config_load_string(&c, "[sync]\npeer=a:1\npeer=b:2\n", "k", err, sizeof(err)), 0);
+    cr_assert_eq(config_from_args(&c, &a, err, sizeof(err)), -KITH_EINVAL);
+    cr_assert_str_eq(err, "too many peers in the config file and --peer (at most 32)");
+}
+
+Test(config, sync_syncs_capped_by_peers)
+{
+    struct config c;
+
+    config_init(&c);
+    snprintf(c.data_dir, sizeof(c.data_dir), "/d");
+    cr_assert_eq(config_load_string(&c, "[sync]\nmax_peers = 2\nmax_concurrent_syncs = 9\n", "k",
+                                    err, sizeof(err)),
+                 0);
+    cr_assert_eq(config_resolve(&c, err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(c.max_concurrent_syncs, 2);
 }
