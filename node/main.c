@@ -4,9 +4,9 @@
  * store, vault and service, serves the control socket, and on SIGINT or
  * SIGTERM takes it all down again in reverse order with no handle left open.
  *
- * Sync (issue 3, in progress): the TCP listener starts after the control
- * socket and stops first. Until the peer session lands, an accepted
- * connection is logged and closed.
+ * Sync: the node identity is loaded (or made) with the vault; the sync
+ * manager (sync.c: listener, discovery, peer sessions) starts after the
+ * control socket and stops first.
  *
  * It owns the libuv loop, the signal and tick handles, the lock file
  * descriptor and the passphrase buffer (wiped as soon as the vault is open).
@@ -34,7 +34,8 @@
 #include "log.h"
 #include "service.h"
 #include "store.h"
-#include "tcp.h"
+#include "identity.h"
+#include "sync.h"
 #include "vault.h"
 
 #ifndef KITH_VERSION
@@ -54,7 +55,8 @@ struct daemon {
     struct vault *vault;
     struct service *svc;
     struct control *ctl;
-    struct tcp *tcp;
+    struct identity *id;
+    struct sync *sync;
     int lock_fd;
     char pass[PASS_MAX];
     size_t pass_len;
@@ -315,8 +317,8 @@ static void on_signal(uv_signal_t *s, int signum)
     struct daemon *d = s->data;
 
     log_info("kithd.stopping", "signal=%s", signum == SIGINT ? "SIGINT" : "SIGTERM");
-    tcp_stop(d->tcp);
-    d->tcp = NULL;
+    sync_stop(d->sync);
+    d->sync = NULL;
     control_stop(d->ctl);
     d->ctl = NULL;
     /* Closing the signal handles restores the default action, so a second
@@ -326,42 +328,29 @@ static void on_signal(uv_signal_t *s, int signum)
     uv_close((uv_handle_t *)&d->tick, NULL);
 }
 
-/* INTERMEDIATE: no peer session yet, so a sync connection is only logged
- * and closed. node/peer.c replaces this. */
-static void on_sync_close(struct transport *t, int reason)
-{
-}
-
-static void on_sync_frame(struct transport *t, const uint8_t *frame, size_t len)
-{
-}
-
-static void on_sync_accept(struct tcp *tcp, struct transport *t, void *arg)
-{
-    log_info("sync.accepted", "peer=%s session=none", t->name);
-    t->on_frame = on_sync_frame;
-    t->on_close = on_sync_close;
-    transport_close(t);
-}
-
 static int start_sync(struct daemon *d)
 {
     const struct config *c = &d->cfg;
-    struct tcp_config tc;
+    const char *peers[CONFIG_PEERS_MAX];
+    struct sync_config sc;
     int r;
 
-    if (c->listen[0] == '\0') {
+    memset(&sc, 0, sizeof(sc));
+    for (size_t i = 0; i < c->n_peers; i++)
+        peers[i] = c->peers[i];
+    sc.listen = c->listen;
+    sc.peers = peers;
+    sc.n_peers = c->n_peers;
+    sc.discovery = c->discovery;
+    sc.discovery_port = c->discovery_port;
+    sc.beacon_interval_ms = c->beacon_interval_seconds * 1000;
+    sc.max_peers = c->max_peers;
+    sc.max_syncs = c->max_concurrent_syncs;
+    sc.idle_timeout_ms = c->idle_timeout_seconds * 1000;
+    sc.handshake_timeout_ms = c->handshake_timeout_seconds * 1000;
+    if (c->listen[0] == '\0')
         log_info("sync.not_listening", "listen=off");
-        return 0;
-    }
-    memset(&tc, 0, sizeof(tc));
-    tc.listen = c->listen;
-    tc.max_peers = c->max_peers;
-    tc.handshake_timeout_ms = c->handshake_timeout_seconds * 1000;
-    tc.idle_timeout_ms = c->idle_timeout_seconds * 1000;
-    tc.on_accept = on_sync_accept;
-    tc.arg = d;
-    r = tcp_start(&d->loop, &tc, &d->tcp);
+    r = sync_start(&d->loop, d->svc, d->st, d->vault, d->id, &sc, &d->sync);
     if (r == -EADDRINUSE && strcmp(c->listen, CONFIG_LISTEN_DEFAULT) == 0) {
         /* A second node on this machine with the defaults: it can still
          * sync by connecting out. */
@@ -370,15 +359,18 @@ static int start_sync(struct daemon *d)
                 "kithd: port %s is taken (another kithd?); not accepting sync "
                 "connections. Choose a port with --listen ADDR:PORT\n",
                 c->listen);
-        return 0;
+        sc.listen = NULL;
+        r = sync_start(&d->loop, d->svc, d->st, d->vault, d->id, &sc, &d->sync);
     }
     if (r == -EADDRINUSE)
         return fail_line("cannot listen for sync on %s: the port is in use (another kithd? "
                          "choose another with --listen ADDR:PORT)",
                          c->listen);
     if (r < 0)
-        return fail_line("cannot listen for sync on %s: %s", c->listen, errtext(r));
-    log_info("sync.listening", "addr=%s port=%u", tcp_address(d->tcp), (unsigned)tcp_port(d->tcp));
+        return fail_line("cannot start syncing (listen %s): %s",
+                         c->listen[0] != '\0' ? c->listen : "off", errtext(r));
+    if (sync_port(d->sync) != 0)
+        log_info("sync.listening", "port=%u", (unsigned)sync_port(d->sync));
     return 0;
 }
 
@@ -435,6 +427,9 @@ static int start(struct daemon *d, const struct config_args *a)
         return fail_line("cannot open the store in %s: %s", c->data_dir, errtext(r));
     if (open_vault(d) < 0)
         return -1;
+    r = identity_open(d->st, d->vault, &d->id);
+    if (r < 0)
+        return fail_line("cannot load the node identity: %s", errtext(r));
     memset(&sc, 0, sizeof(sc));
     sc.content_dir = content_dir();
     sc.session_idle_s = c->session_idle_minutes * 60;
@@ -477,8 +472,8 @@ static int stop(struct daemon *d)
     int r = 0;
 
     if (d->loop_ready) {
-        tcp_stop(d->tcp);
-        d->tcp = NULL;
+        sync_stop(d->sync);
+        d->sync = NULL;
         if (d->ctl != NULL) {
             control_stop(d->ctl);
             d->ctl = NULL;
@@ -495,6 +490,7 @@ static int stop(struct daemon *d)
             log_error("kithd.loop_not_empty", "error=%s", uv_err_name(r));
     }
     service_close(d->svc);
+    identity_close(d->id);
     vault_close(d->vault);
     store_close(d->st);
     sodium_memzero(d->pass, sizeof(d->pass));

@@ -17,6 +17,7 @@
 #include "record.h"
 #include "rpc.h"
 #include "service.h"
+#include "sync.h"
 
 struct rpc_req {
     struct service *svc;
@@ -127,7 +128,69 @@ static int cmd_account_lock(struct rpc_req *q, json_t **result)
 
 static int cmd_status(struct rpc_req *q, json_t **result)
 {
-    return service_status(q->svc, result);
+    struct sync *sy = service_sync(q->svc);
+    int r = service_status(q->svc, result);
+
+    if (r == 0 && sy != NULL) {
+        r = sync_status_add(sy, *result);
+        if (r < 0) {
+            json_decref(*result);
+            *result = NULL;
+        }
+    }
+    return r;
+}
+
+/* ---- sync (CONTROL.md, "Sync commands") ---- */
+
+static int no_sync(struct rpc_req *q)
+{
+    snprintf(q->msg, sizeof(q->msg), "this node is not syncing");
+    return -KITH_EINVAL;
+}
+
+static int cmd_peers(struct rpc_req *q, json_t **result)
+{
+    struct sync *sy = service_sync(q->svc);
+
+    return sy != NULL ? sync_peers_json(sy, result) : no_sync(q);
+}
+
+static int cmd_sync(struct rpc_req *q, json_t **result)
+{
+    struct sync *sy = service_sync(q->svc);
+    const char *peer;
+    int r = field_str(q, "peer", 0, &peer, NULL);
+
+    if (r < 0)
+        return r;
+    if (sy == NULL)
+        return no_sync(q);
+    r = sync_now(sy, peer, result);
+    if (r == -KITH_EINVAL)
+        return bad_field(q, "field must be HOST:PORT", "peer");
+    return r;
+}
+
+static int cmd_sync_status(struct rpc_req *q, json_t **result)
+{
+    struct sync *sy = service_sync(q->svc);
+    json_t *v = json_object_get(q->req, "sync_id");
+
+    if (v == NULL || json_is_null(v))
+        return bad_field(q, "missing field", "sync_id");
+    if (!json_is_integer(v))
+        return bad_field(q, "field must be an integer", "sync_id");
+    if (sy == NULL)
+        return no_sync(q);
+    return sync_job_json(sy, json_integer_value(v), result);
+}
+
+static int cmd_sync_sets(struct rpc_req *q, json_t **result)
+{
+    struct sync *sy = service_sync(q->svc);
+
+    return sy != NULL ? sync_sets_json(sy, result) : no_sync(q);
 }
 
 static int cmd_group_create(struct rpc_req *q, json_t **result)
@@ -278,6 +341,10 @@ static const struct rpc_cmd {
     {"thread.list", 1, cmd_thread_list},
     {"thread.show", 1, cmd_thread_show},
     {"export", 1, cmd_export},
+    {"peers", 0, cmd_peers},
+    {"sync", 0, cmd_sync},
+    {"sync.status", 0, cmd_sync_status},
+    {"sync.sets", 0, cmd_sync_sets},
 };
 
 /* ---- framing ---- */

@@ -239,4 +239,49 @@ int service_status(struct service *svc, json_t **out);
  */
 int service_accept_post(struct service *svc, const uint8_t *sealed, size_t len);
 
+/* One post of a batch for service_accept_batch. */
+struct service_incoming {
+    const uint8_t *sealed; /* borrowed for the call */
+    size_t len;
+    uint8_t id[KITH_POST_ID_BYTES]; /* kith_post_id of sealed */
+    const struct kith_post *post;   /* opened with its group's key and verified */
+    int result; /* out: 0 stored, -KITH_EEXIST, -KITH_EDELETED, or the rule it broke */
+};
+
+/*
+ * Store a batch of posts from sync in ONE write transaction. The caller (the
+ * peer session) opened and verified every post already, off the loop thread
+ * (kith_post_open with the key of the group named in its outer part, then
+ * kith_post_verify): the service trusts that and checks only the rules, as
+ * service_accept_post does, post by post in batch order (so a delete before
+ * its target in the batch still wins). A post that breaks a rule or is held
+ * already gets its code in result and is skipped; the others are stored.
+ * origin is passed to the post hook for each stored post (so sync does not
+ * send a post back where it came from). *stored (may be NULL) counts the
+ * posts stored.
+ * Returns 0, or -ENOMEM or a store error (-KITH_ENOSPC...): then nothing is
+ * stored and results are unspecified.
+ */
+int service_accept_batch(struct service *svc, struct service_incoming *v, size_t n,
+                         const void *origin, size_t *stored);
+
+/*
+ * Called on the loop thread after a post is committed to the store: written
+ * here (origin NULL) or accepted from sync (origin as given to
+ * service_accept_batch; service_accept_post passes NULL). gid is its group,
+ * sealed its bytes (len), valid only during the call. Posts held as deleted
+ * (a delete came first) are not reported.
+ */
+typedef void (*service_post_hook)(void *arg, const uint8_t gid[KITH_GROUP_ID_BYTES],
+                                  const uint8_t id[KITH_POST_ID_BYTES], uint64_t created_ms,
+                                  const uint8_t *sealed, size_t len, const void *origin);
+
+/* Set (fn) or clear (NULL) the post hook. */
+void service_set_post_hook(struct service *svc, service_post_hook fn, void *arg);
+
+/* The sync manager the control protocol reports on (node/sync.h), kept here
+ * so rpc_handle needs nothing else. NULL when the node does not sync. */
+void service_set_sync(struct service *svc, void *sync);
+void *service_sync(struct service *svc);
+
 #endif

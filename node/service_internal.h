@@ -69,6 +69,12 @@ struct service {
     uint8_t dummy_seal[RECORD_SEALED_SK_BYTES]; /* unlock of an unknown name */
     struct svc_gcache *gcache;
     size_t n_gcache;
+    /* Sync (service_set_post_hook, service_set_sync): called after a post
+     * is committed; origin is the peer session it came from, or NULL. */
+    service_post_hook post_hook;
+    void *post_hook_arg;
+    const void *origin; /* of the posts being stored now */
+    void *sync;
 };
 
 /* The service clock (ms since 1970). */

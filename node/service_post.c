@@ -16,6 +16,7 @@
 #include <sodium.h>
 
 #include "hlc.h"
+#include "kith/wire.h"
 #include "kith/error.h"
 #include "log.h"
 #include "service.h"
@@ -523,12 +524,34 @@ static int put_cb(struct store_txn *txn, void *arg)
     return 0;
 }
 
+/* After commit: the group cache, the log line and the post hook. */
+static void stored_after(struct service *svc, const struct put_ctx *c)
+{
+    const struct record_group *g = c->g;
+    const struct kith_post *p = c->p;
+    const uint8_t *id = c->id;
+    struct svc_gcache *gc = gcache_find(svc, g->id);
+
+    if (gc != NULL && gc->scanned) {
+        if (c->tomb_target && gc->n_posts > 0)
+            gc->n_posts--;
+        if (!c->tomb_self && deletable(p->kind))
+            gc->n_posts++;
+        if (!c->tomb_self && p->kind == KITH_POST_KIND_PROFILE)
+            gcache_author(gc, p);
+    }
+    log_debug("post.stored", "group=%02x%02x%02x%02x id=%02x%02x%02x%02x kind=%u", g->id[0],
+              g->id[1], g->id[2], g->id[3], id[0], id[1], id[2], id[3], p->kind);
+    if (svc->post_hook != NULL && !c->tomb_self)
+        svc->post_hook(svc->post_hook_arg, g->id, id, p->outer.created_ms, c->sealed, c->len,
+                       svc->origin);
+}
+
 int svc_store_post(struct service *svc, const struct record_group *g, const uint8_t *sealed,
                    size_t len, const uint8_t id[KITH_POST_ID_BYTES], const struct kith_post *p,
                    svc_extra_fn extra, void *extra_arg)
 {
     struct put_ctx c = {g, sealed, len, id, p, extra, extra_arg, NULL, 0, 0};
-    struct svc_gcache *gc;
     int r;
 
     c.plain = svc_plain_new();
@@ -538,17 +561,7 @@ int svc_store_post(struct service *svc, const struct record_group *g, const uint
     svc_plain_free(c.plain);
     if (r < 0)
         return r;
-    gc = gcache_find(svc, g->id);
-    if (gc != NULL && gc->scanned) {
-        if (c.tomb_target && gc->n_posts > 0)
-            gc->n_posts--;
-        if (!c.tomb_self && deletable(p->kind))
-            gc->n_posts++;
-        if (!c.tomb_self && p->kind == KITH_POST_KIND_PROFILE)
-            gcache_author(gc, p);
-    }
-    log_debug("post.stored", "group=%02x%02x%02x%02x id=%02x%02x%02x%02x kind=%u", g->id[0],
-              g->id[1], g->id[2], g->id[3], id[0], id[1], id[2], id[3], p->kind);
+    stored_after(svc, &c);
     return c.tomb_self ? -KITH_EDELETED : 0;
 }
 
@@ -593,4 +606,133 @@ done:
     svc_plain_free(plain);
     record_group_wipe(&g);
     return r;
+}
+
+/* ---- batches from sync ---- */
+
+#define BATCH_GROUPS_MAX KITH_WIRE_PROOF_MAX /* a session syncs at most this many groups */
+
+struct batch_ctx {
+    struct service_incoming *v;
+    size_t n;
+    struct put_ctx *c; /* one per post; c[i].g NULL: not a group we hold */
+    uint8_t *plain;
+};
+
+/* Rules a post can break without the batch failing. */
+static int rule_error(int r)
+{
+    return r == -KITH_EEXIST || r == -KITH_EDELETED || r == -KITH_EPARENT || r == -KITH_ENOTYOURS;
+}
+
+static int batch_cb(struct store_txn *txn, void *arg)
+{
+    struct batch_ctx *b = arg;
+
+    for (size_t i = 0; i < b->n; i++) {
+        struct put_ctx *c = &b->c[i];
+        int r;
+
+        if (c->g == NULL) {
+            b->v[i].result = -KITH_ENOTMEMBER;
+            continue;
+        }
+        c->plain = b->plain;
+        r = put_cb(txn, c);
+        if (r < 0 && !rule_error(r))
+            return r;
+        b->v[i].result = r < 0 ? r : c->tomb_self ? -KITH_EDELETED : 0;
+    }
+    return 0;
+}
+
+int service_accept_batch(struct service *svc, struct service_incoming *v, size_t n,
+                         const void *origin, size_t *stored)
+{
+    struct record_group *groups;
+    size_t n_groups = 0, count = 0;
+    struct batch_ctx b = {v, n, NULL, NULL};
+    struct store_txn *txn = NULL;
+    int r = 0;
+
+    if (stored != NULL)
+        *stored = 0;
+    b.c = calloc(n != 0 ? n : 1, sizeof(*b.c));
+    groups = calloc(n < BATCH_GROUPS_MAX && n != 0 ? n : BATCH_GROUPS_MAX, sizeof(*groups));
+    b.plain = svc_plain_new();
+    if (b.c == NULL || b.plain == NULL || groups == NULL) {
+        r = -ENOMEM;
+        goto done;
+    }
+    r = store_read_begin(svc->st, &txn);
+    if (r < 0)
+        goto done;
+    /* Group records are read before the write transaction (a read and a
+     * write transaction in one thread would be fine in LMDB, but the
+     * service keeps them apart everywhere). */
+    for (size_t i = 0; i < n && r == 0; i++) {
+        const uint8_t *gid = v[i].post->outer.group_id;
+        size_t j;
+
+        for (j = 0; j < n_groups; j++) {
+            if (memcmp(groups[j].id, gid, KITH_GROUP_ID_BYTES) == 0)
+                break;
+        }
+        if (j == n_groups && n_groups < BATCH_GROUPS_MAX && n_groups < n) {
+            int l = record_group_load(txn, svc->v, gid, &groups[n_groups]);
+            if (l == 0)
+                n_groups++;
+            else if (l != -KITH_ENOTFOUND)
+                r = l;
+        }
+        b.c[i].g = j < n_groups ? &groups[j] : NULL;
+        if (b.c[i].g == NULL && r == 0 && n_groups == BATCH_GROUPS_MAX)
+            r = -KITH_EINVAL; /* more groups than a batch may mix: the caller splits */
+        b.c[i].sealed = v[i].sealed;
+        b.c[i].len = v[i].len;
+        b.c[i].id = v[i].id;
+        b.c[i].p = v[i].post;
+    }
+    store_txn_end(txn);
+    if (r < 0)
+        goto done;
+    r = store_write(svc->st, batch_cb, &b);
+    if (r < 0)
+        goto done;
+    svc->origin = origin;
+    for (size_t i = 0; i < n; i++) {
+        if (v[i].result == 0) {
+            count++;
+            stored_after(svc, &b.c[i]);
+        } else if (v[i].result != -KITH_EEXIST && v[i].result != -KITH_EDELETED) {
+            log_info("post.refused", "id=%02x%02x%02x%02x error=%s", v[i].id[0], v[i].id[1],
+                     v[i].id[2], v[i].id[3], kith_errname(v[i].result));
+        }
+    }
+    svc->origin = NULL;
+    if (stored != NULL)
+        *stored = count;
+done:
+    for (size_t j = 0; j < n_groups; j++)
+        record_group_wipe(&groups[j]);
+    free(groups);
+    svc_plain_free(b.plain);
+    free(b.c);
+    return r;
+}
+
+void service_set_post_hook(struct service *svc, service_post_hook fn, void *arg)
+{
+    svc->post_hook = fn;
+    svc->post_hook_arg = arg;
+}
+
+void service_set_sync(struct service *svc, void *sync)
+{
+    svc->sync = sync;
+}
+
+void *service_sync(struct service *svc)
+{
+    return svc->sync;
 }

@@ -1,0 +1,81 @@
+/*
+ * sync: the sync manager. It owns the TCP listener and outgoing dials
+ * (tcp.c), discovery (discovery.c), the known-peers table (peers.c) and
+ * every peer session (peer.c); it decides whom to dial (configured peers
+ * when their backoff allows, discovered ones whose beacon shows a group in
+ * common and a set that differs), keeps the limits (max peers, max
+ * concurrent syncs), fans new posts out to the open sessions of their
+ * group, keeps the beacon's tags and set summaries current, and answers the
+ * control commands `peers`, `sync`, `sync.status` and `sync.sets`
+ * (node/CONTROL.md).
+ *
+ * Everything runs on the loop thread. sync_stop ends every session (BYE)
+ * and closes every handle; the struct frees itself from the loop once the
+ * last session and handle are gone, so run the loop until it is empty.
+ */
+#ifndef KITH_SYNC_H
+#define KITH_SYNC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+#include <uv.h>
+
+#include "identity.h"
+#include "service.h"
+#include "store.h"
+#include "vault.h"
+
+#define SYNC_JOBS_MAX 16       /* `sync` runs remembered for sync.status */
+#define SYNC_JOB_ERRORS_MAX 16 /* errors kept per run */
+#define SYNC_TICK_MS 1000
+
+struct sync;
+
+struct sync_config {
+    const char *listen;       /* "ADDR:PORT"; NULL or "" = no listener */
+    const char *const *peers; /* configured "HOST:PORT" */
+    size_t n_peers;
+    int discovery;                 /* 1 = send and hear beacons */
+    uint16_t discovery_port;       /* 0 = DISCOVERY_PORT_DEFAULT */
+    uint32_t beacon_interval_ms;   /* 0 = DISCOVERY_INTERVAL_DEFAULT_MS */
+    const char *interfaces;        /* discovery interfaces; NULL = all */
+    uint32_t max_peers;            /* connections; 0 = TCP_MAX_PEERS_DEFAULT */
+    uint32_t max_syncs;            /* sessions not yet live at once; 0 = 4 */
+    uint32_t idle_timeout_ms;      /* 0 = TCP_IDLE_TIMEOUT_DEFAULT_MS */
+    uint32_t handshake_timeout_ms; /* 0 = TCP_HANDSHAKE_TIMEOUT_DEFAULT_MS */
+};
+
+/*
+ * Start syncing: load the groups this node holds, listen, start discovery,
+ * and dial the configured peers. svc, st, v and id are borrowed and must
+ * outlive the sync (until the loop has freed it). Sets the service's post
+ * hook and sync pointer.
+ * Returns 0, -KITH_EINVAL (a bad listen address or peer), -EADDRINUSE,
+ * -ENOMEM, or a store or socket error. On error nothing is left but
+ * closing handles and *out is NULL.
+ */
+int sync_start(uv_loop_t *loop, struct service *svc, struct store *st, const struct vault *v,
+               const struct identity *id, const struct sync_config *cfg, struct sync **out);
+
+/* Stop (see above). NULL is fine. */
+void sync_stop(struct sync *s);
+
+/* The TCP port listened on, 0 if none. */
+uint16_t sync_port(const struct sync *s);
+
+/* The control commands; each builds its CONTROL.md result in *out (a new
+ * reference). Returns 0, -ENOMEM, and: sync_now -KITH_EINVAL (peer not
+ * HOST:PORT); sync_job_json -KITH_ENOTFOUND; sync_sets_json a store error. */
+int sync_peers_json(struct sync *s, json_t **out);
+int sync_now(struct sync *s, const char *peer, json_t **out);
+int sync_job_json(struct sync *s, int64_t job, json_t **out);
+int sync_sets_json(struct sync *s, json_t **out);
+/* Add "sync" to a status object. */
+int sync_status_add(struct sync *s, json_t *status);
+
+/* Sessions open (any state), for tests. */
+size_t sync_sessions(const struct sync *s);
+
+#endif
