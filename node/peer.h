@@ -36,14 +36,15 @@
 #include "store.h"
 #include "transport.h"
 
-#define PEER_MAX_MSG ((size_t)512 * 1024)   /* our HELLO max_msg */
-#define PEER_BATCH_MAX ((size_t)256 * 1024) /* largest POSTS we build (less if the peer says so)   \
-                                             */
-#define PEER_SEND_LOW ((size_t)512 * 1024)  /* refill the transport below this many queued bytes */
-#define PEER_BATCHES_MAX 4                  /* received batches in flight before pausing */
-#define PEER_PARTS_MAX 4                    /* threadpool jobs one batch is cut into */
-#define PEER_SERVE_MAX 32768                /* ids asked for and not yet sent, before pausing */
-#define PEER_PING_DEFAULT_MS 30000          /* PING after this long without a frame */
+#define PEER_MAX_MSG ((size_t)512 * 1024) /* our HELLO max_msg */
+#define PEER_BATCH_MAX                                                                             \
+    ((size_t)256 * 1024)                   /* largest POSTS we build (less if the peer says so)    \
+                                            */
+#define PEER_SEND_LOW ((size_t)512 * 1024) /* refill the transport below this many queued bytes */
+#define PEER_BATCHES_MAX 4                 /* received batches in flight before pausing */
+#define PEER_PARTS_MAX 4                   /* threadpool jobs one batch is cut into */
+#define PEER_SERVE_MAX 32768               /* ids asked for and not yet sent, before pausing */
+#define PEER_PING_DEFAULT_MS 30000         /* PING after this long without a frame */
 #define PEER_SOFTWARE "kithd " KITH_VERSION
 
 /* A group this node holds, as sync.c lists them for sessions. */
