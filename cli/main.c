@@ -21,11 +21,17 @@
 #define KITH_VERSION "0.1.0"
 #endif
 
+/* The sync commands (issue 3); declared here, next to their place in the table. */
+extern const struct cmd_entry cmd_sync_entry;
+extern const struct cmd_entry cmd_peers_entry;
+
 const struct cmd_entry *const cmd_table[] = {
-    &cmd_account_create_entry, &cmd_unlock_entry, &cmd_lock_entry,   &cmd_group_create_entry,
-    &cmd_group_list_entry,     &cmd_post_entry,   &cmd_read_entry,   &cmd_show_entry,
-    &cmd_reply_entry,          &cmd_delete_entry, &cmd_export_entry, &cmd_invite_entry,
-    &cmd_join_entry,           &cmd_status_entry, &cmd_help_entry,   NULL,
+    &cmd_account_create_entry, &cmd_unlock_entry,     &cmd_lock_entry,
+    &cmd_group_create_entry,   &cmd_group_list_entry, &cmd_post_entry,
+    &cmd_read_entry,           &cmd_show_entry,       &cmd_reply_entry,
+    &cmd_delete_entry,         &cmd_export_entry,     &cmd_invite_entry,
+    &cmd_join_entry,           &cmd_sync_entry,       &cmd_peers_entry,
+    &cmd_status_entry,         &cmd_help_entry,       NULL,
 };
 
 const struct cmd_entry *cmd_find(int argc, char *const *argv, int *used)
