@@ -241,8 +241,10 @@ int sync_job_json(struct sync *s, int64_t id, json_t **out)
     if (errors == NULL)
         return -ENOMEM;
     for (size_t i = 0; i < j->n_errors; i++) {
-        if (json_array_append_new(errors, json_pack("{s:s,s:s}", "address", j->errors[i].address,
-                                                    "error", kith_errname(j->errors[i].err))) < 0) {
+        if (json_array_append_new(
+                errors, json_pack("{s:s?,s:s}", "address",
+                                  j->errors[i].address[0] != '\0' ? j->errors[i].address : NULL,
+                                  "error", kith_errname(j->errors[i].err))) < 0) {
             json_decref(errors);
             return -ENOMEM;
         }
