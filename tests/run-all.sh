@@ -67,6 +67,7 @@ done
 if [ -x build/tests/kith_bench ]; then
     step "benchmark smoke run (figures from a tiny run; use build/tests/kith_bench for real ones)"
     build/tests/kith_bench --posts 500
+    build/tests/kith_sync_bench --quick --kithd build/node/kithd
 fi
 
 step "all tests passed"
