@@ -18,7 +18,7 @@ jobs=$(nproc 2>/dev/null || echo 2)
 build_pkgs=(build-essential cmake pkg-config libsodium-dev libuv1-dev liblmdb-dev
             libjansson-dev libinih-dev libhttp-parser-dev)
 test_pkgs=(libcriterion-dev clang libclang-rt-14-dev clang-format clang-tidy cppcheck
-           jq socat lmdb-utils procps)
+           jq socat lmdb-utils procps iproute2 python3)
 
 say() { printf '%s\n' "$*" >&2; }
 die() { say "setup: $*"; exit 1; }
