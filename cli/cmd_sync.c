@@ -1,7 +1,9 @@
 /*
- * kith sync [--peer HOST:PORT] [--timeout SECONDS]: ask the node to sync
- * now, with every node it knows or with one, follow the sync about four
- * times a second with a progress line on stderr, and say what went across.
+ * kith sync [--peer HOST:PORT | --serial DEVICE [--baud N]] [--timeout
+ * SECONDS]: ask the node to sync now, with every node it knows, with one
+ * on the network, or with the node at the other end of a serial device
+ * (Bluetooth RFCOMM, a USB cable), follow the sync about four times a
+ * second with a progress line on stderr, and say what went across.
  * The node does the work (node/CONTROL.md, "Sync commands"); this file only
  * asks and watches.
  */
@@ -24,6 +26,8 @@
 static const struct args_opt opts[] = {
     {.name = "peer", .shortopt = 'p', .has_value = 1, .meta = "HOST:PORT"},
     {.name = "timeout", .shortopt = 0, .has_value = 1, .meta = "SECONDS"},
+    {.name = "serial", .shortopt = 0, .has_value = 1, .meta = "DEVICE"},
+    {.name = "baud", .shortopt = 0, .has_value = 1, .meta = "N"},
     {0},
 };
 
@@ -121,9 +125,10 @@ static void report_errors(const json_t *status)
     }
 }
 
-/* Send `sync`; returns CMD_OK with *sync_id and *npeers, or says why not. */
-static enum cmd_retval start(struct cmd_ctx *ctx, const char *peer, json_int_t *sync_id,
-                             long long *npeers)
+/* Send `sync` (with peer, or serial and baud > 0, or neither); returns
+ * CMD_OK with *sync_id and *npeers, or says why not. */
+static enum cmd_retval start(struct cmd_ctx *ctx, const char *peer, const char *serial, long baud,
+                             json_int_t *sync_id, long long *npeers)
 {
     struct client_error err;
     char name[SESSION_NAME_MAX];
@@ -139,6 +144,12 @@ static enum cmd_retval start(struct cmd_ctx *ctx, const char *peer, json_int_t *
         out_error("the address must be text (UTF-8)");
         return CMD_USAGE;
     }
+    if (serial && (json_object_set_new(params, "serial", json_string(serial)) < 0 ||
+                   (baud > 0 && json_object_set_new(params, "baud", json_integer(baud)) < 0))) {
+        json_decref(params);
+        out_error("the device path must be text (UTF-8)");
+        return CMD_USAGE;
+    }
     if (cmd_request(ctx, "sync", params, 0, &result, &err, name, &had) < 0) {
         /* CONTROL.md says KITH_EINVAL; a node may also name the field in a
          * KITH_EREQUEST ("field must be HOST:PORT: peer"). */
@@ -148,6 +159,16 @@ static enum cmd_retval start(struct cmd_ctx *ctx, const char *peer, json_int_t *
             out_error("\"%s\" is not an address to sync with: give HOST:PORT, for example "
                       "192.168.1.20:7711 or [fd00::20]:7711",
                       peer);
+            return CMD_USAGE;
+        }
+        if (err.from_node && serial && err.code == -KITH_EREQUEST && strstr(err.message, "baud")) {
+            out_error("%ld is not a baud rate this system can set: use a standard one such as "
+                      "115200, 230400, 460800 or 921600",
+                      baud);
+            return CMD_USAGE;
+        }
+        if (err.from_node && serial && err.code == -KITH_EREQUEST) {
+            out_error("\"%s\" is not a serial device path (for example /dev/rfcomm0)", serial);
             return CMD_USAGE;
         }
         cmd_report(ctx, &err, NULL, name, had);
@@ -211,7 +232,8 @@ static enum cmd_retval watch(struct cmd_ctx *ctx, json_int_t sync_id, long timeo
 static enum cmd_retval exec(struct cmd_ctx *ctx, const struct args *a)
 {
     const char *peer = args_get(a, 0), *tos = args_get(a, 1);
-    long timeout_s = TIMEOUT_DEFAULT_S;
+    const char *serial = args_get(a, 2), *bauds = args_get(a, 3);
+    long timeout_s = TIMEOUT_DEFAULT_S, baud = 0;
     struct totals before, after;
     json_t *status = NULL;
     json_int_t sync_id = 0;
@@ -232,8 +254,27 @@ static enum cmd_retval exec(struct cmd_ctx *ctx, const struct args *a)
         out_error("--peer needs an address: HOST:PORT");
         return CMD_USAGE;
     }
-    snapshot(ctx, peer, &before);
-    if ((rv = start(ctx, peer, &sync_id, &npeers)) != CMD_OK)
+    if (peer && serial) {
+        out_error("give --peer or --serial, not both");
+        return CMD_USAGE;
+    }
+    if (serial && *serial == '\0') {
+        out_error("--serial needs a device, for example /dev/rfcomm0");
+        return CMD_USAGE;
+    }
+    if (bauds) {
+        char *end;
+        baud = strtol(bauds, &end, 10);
+        if (!serial || *bauds == '\0' || *end != '\0' || baud < 1 || baud > 4000000) {
+            out_error(serial ? "--baud is the line speed: a number such as 115200"
+                             : "--baud goes with --serial DEVICE");
+            return CMD_USAGE;
+        }
+    }
+    /* The node lists a serial peer under its device path. */
+    const char *only = peer ? peer : serial;
+    snapshot(ctx, only, &before);
+    if ((rv = start(ctx, peer, serial, baud, &sync_id, &npeers)) != CMD_OK)
         return rv;
     if ((rv = watch(ctx, sync_id, timeout_s, &status)) != CMD_OK) {
         if (ctx->json && status)
@@ -250,7 +291,7 @@ static enum cmd_retval exec(struct cmd_ctx *ctx, const struct args *a)
                "network find each other by themselves; to name one, run: kith sync --peer "
                "HOST:PORT\n");
     } else if (!failed) {
-        snapshot(ctx, peer, &after);
+        snapshot(ctx, only, &after);
         long long got, sent;
         moved(&before, &after, &got, &sent);
         long long nodes = cmd_int(status, "peers") - cmd_int(status, "peers_failed");
@@ -266,11 +307,15 @@ static enum cmd_retval exec(struct cmd_ctx *ctx, const struct args *a)
 
 const struct cmd_entry cmd_sync_entry = {
     .name = "sync",
-    .usage = "[--peer HOST:PORT] [--timeout SECONDS]",
+    .usage = "[--peer HOST:PORT | --serial DEVICE [--baud N]] [--timeout SECONDS]",
     .summary = "Sync with the other nodes now, and say what went across.",
     .help = "Without --peer: every node this node knows (named in its config, found on the\n"
             "local network, or connected to it). With --peer: that node only; the node then\n"
-            "remembers it. Progress goes to stderr as \"sync: N posts (B bytes) to go\".\n"
+            "remembers it. With --serial: the node at the other end of that serial device\n"
+            "(/dev/rfcomm0 for Bluetooth, /dev/ttyUSB0 for a cable; --baud default 115200),\n"
+            "the same way, until that sync is over; on a noisy line it starts again by\n"
+            "itself and keeps what already came across.\n"
+            "Progress goes to stderr as \"sync: N posts (B bytes) to go\".\n"
             "kith waits at most --timeout seconds (default 300); the sync itself goes on.\n"
             "Exits 1 with the reason when no node could be synced with.",
     .opts = opts,

@@ -98,6 +98,7 @@ void syncview_state(const char *state, char *buf, size_t cap)
         {"handshake", "connecting (checking who it is)"},
         {"syncing", "syncing now"},
         {"live", "connected and in sync; new posts go across as they are written"},
+        {"waiting", "waiting for its serial device to appear"},
         {NULL, NULL},
     };
 
@@ -114,6 +115,7 @@ void syncview_source(const char *source, char *buf, size_t cap)
         {"config", "named in the config"},
         {"discovery", "found on the local network"},
         {"inbound", "connected to this node"},
+        {"serial", "over a serial line (Bluetooth or cable)"},
         {NULL, NULL},
     };
 
@@ -135,7 +137,10 @@ void syncview_error(const char *name, char *buf, size_t cap)
         {"ECONNRESET", "the connection was cut"},
         {"ECONNABORTED", "the connection was cut"},
         {"EPIPE", "the connection was cut"},
-        {"ENOENT", "no such host"},
+        {"ENOENT", "no such host or device"},
+        {"EACCES", "no permission to open the device (see Permissions in SERIAL.md)"},
+        {"EBUSY", "the device is busy (another program has it open?)"},
+        {"EIO", "the device stopped working (the link dropped?)"},
         {"EAI_NONAME", "no such host"},
         {"ECANCELED", "the node stopped the sync"},
         {"EMFILE", "the node has too many connections open"},

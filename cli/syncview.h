@@ -36,11 +36,11 @@ void syncview_exchanged(long long sent, long long got, long long bytes_out, long
                         char *buf, size_t cap);
 
 /* A peer state from node/CONTROL.md ("idle", "backoff", "dialing",
- * "handshake", "syncing", "live") in plain words; an unknown state is
+ * "handshake", "syncing", "live", "waiting") in plain words; an unknown state is
  * copied as it is, NULL gives "in an unknown state". */
 void syncview_state(const char *state, char *buf, size_t cap);
 
-/* Where the peer came from ("config", "discovery", "inbound") in plain
+/* Where the peer came from ("config", "discovery", "inbound", "serial") in plain
  * words; an unknown source is copied, NULL gives "". */
 void syncview_source(const char *source, char *buf, size_t cap);
 

@@ -214,6 +214,97 @@ static int set_handshake_timeout(struct config *c, const char *value, char *msg,
                       &c->handshake_timeout_seconds, msg, msglen);
 }
 
+static int set_web_listen(struct config *c, const char *value, char *msg, size_t msglen)
+{
+    char host[TCP_HOST_MAX];
+    struct sockaddr_in6 a6;
+    struct sockaddr_in a4;
+    uint16_t port;
+
+    if (strcmp(value, "off") == 0) {
+        c->web_listen[0] = '\0';
+        return 0;
+    }
+    if (strlen(value) >= sizeof(c->web_listen) ||
+        tcp_split_hostport(value, host, sizeof(host), &port) < 0 ||
+        (uv_ip4_addr(host, port, &a4) != 0 && uv_ip6_addr(host, port, &a6) != 0)) {
+        snprintf(msg, msglen,
+                 "web listen must be ADDR:PORT with a numeric address (such as 127.0.0.1:7780 "
+                 "or 0.0.0.0:7780) or off, not \"%.40s\"",
+                 value);
+        return -KITH_EINVAL;
+    }
+    memcpy(c->web_listen, value, strlen(value) + 1);
+    return 0;
+}
+
+static int set_allow_signup(struct config *c, const char *value, char *msg, size_t msglen)
+{
+    if (strcmp(value, "yes") == 0 || strcmp(value, "no") == 0) {
+        c->allow_signup = value[0] == 'y';
+        return 0;
+    }
+    snprintf(msg, msglen, "allow_signup must be yes or no, not \"%.40s\"", value);
+    return -KITH_EINVAL;
+}
+
+/* [serial]: each device line starts an entry; the others set the newest
+ * one (load_handler makes sure a section starts with its device). */
+static int set_serial_device(struct config *c, const char *value, char *msg, size_t msglen)
+{
+    struct config_serial *e;
+    size_t n = strlen(value);
+
+    if (n == 0 || n >= SERIAL_PATH_MAX) {
+        snprintf(msg, msglen, "device must be a path of 1 to %d characters", SERIAL_PATH_MAX - 1);
+        return -KITH_EINVAL;
+    }
+    if (c->n_serials >= CONFIG_SERIALS_MAX) {
+        snprintf(msg, msglen, "too many serial devices (at most %d)", CONFIG_SERIALS_MAX);
+        return -KITH_EINVAL;
+    }
+    e = &c->serials[c->n_serials++];
+    memset(e, 0, sizeof(*e));
+    memcpy(e->device, value, n + 1);
+    e->baud = SERIAL_BAUD_DEFAULT;
+    e->flow = SERIAL_FLOW_NONE;
+    e->role = SERIAL_ROLE_AUTO;
+    return 0;
+}
+
+static int set_serial_baud(struct config *c, const char *value, char *msg, size_t msglen)
+{
+    uint32_t v = 0;
+    int r = set_number(value, "baud", 1, 4000000, &v, msg, msglen);
+
+    if (r == 0 && !serial_baud_supported(v)) {
+        snprintf(msg, msglen,
+                 "baud must be a standard rate (such as 9600, 57600, 115200, 230400, 460800 "
+                 "or 921600), not \"%.40s\"",
+                 value);
+        r = -KITH_EINVAL;
+    }
+    if (r == 0)
+        c->serials[c->n_serials - 1].baud = v;
+    return r;
+}
+
+static int set_serial_flow(struct config *c, const char *value, char *msg, size_t msglen)
+{
+    if (serial_parse_flow(value, &c->serials[c->n_serials - 1].flow) == 0)
+        return 0;
+    snprintf(msg, msglen, "flow must be none or rtscts, not \"%.40s\"", value);
+    return -KITH_EINVAL;
+}
+
+static int set_serial_role(struct config *c, const char *value, char *msg, size_t msglen)
+{
+    if (serial_parse_role(value, &c->serials[c->n_serials - 1].role) == 0)
+        return 0;
+    snprintf(msg, msglen, "role must be auto, initiator or responder, not \"%.40s\"", value);
+    return -KITH_EINVAL;
+}
+
 /* Every setting the file may hold. [web] joins when it exists. */
 static const struct setting settings[] = {
     {"node", "data_dir", set_data_dir, 0},
@@ -231,6 +322,12 @@ static const struct setting settings[] = {
     {"sync", "max_concurrent_syncs", set_max_syncs, 0},
     {"sync", "idle_timeout_seconds", set_idle_timeout, 0},
     {"sync", "handshake_timeout_seconds", set_handshake_timeout, 0},
+    {"serial", "device", set_serial_device, 0},
+    {"serial", "baud", set_serial_baud, 0},
+    {"serial", "flow", set_serial_flow, 0},
+    {"serial", "role", set_serial_role, 0},
+    {"web", "listen", set_web_listen, 0},
+    {"web", "allow_signup", set_allow_signup, 0},
 };
 #define N_SETTINGS (sizeof(settings) / sizeof(settings[0]))
 
@@ -251,6 +348,11 @@ const char *config_usage(void)
            "                      address; port 0 picks a free port; off: do not listen)\n"
            "  --peer HOST:PORT    also sync with this node (may be given several times)\n"
            "  --no-discovery      do not send or listen for LAN beacons\n"
+           "  --serial DEVICE[@BAUD]  also sync over this serial device (Bluetooth\n"
+           "                      /dev/rfcomm0, a USB serial cable; baud default 115200;\n"
+           "                      may be given several times)\n"
+           "  --web ADDR:PORT     serve the web page there (default: 127.0.0.1:7780, this\n"
+           "                      machine only; 0.0.0.0:7780: the whole LAN; off: no page)\n"
            "  --version           print the version and exit\n"
            "  --help              print this help and exit\n";
 }
@@ -291,14 +393,18 @@ void config_init(struct config *c)
     c->max_concurrent_syncs = CONFIG_MAX_SYNCS_DEFAULT;
     c->idle_timeout_seconds = CONFIG_IDLE_TIMEOUT_DEFAULT;
     c->handshake_timeout_seconds = CONFIG_HANDSHAKE_TIMEOUT_DEFAULT;
+    snprintf(c->web_listen, sizeof(c->web_listen), "%s", CONFIG_WEB_DEFAULT);
+    c->allow_signup = -1;
 }
 
 /* State shared by the line reader and the handler during one parse. */
 struct load_ctx {
     struct config *c;
-    const char *pos; /* next unread byte of the text */
-    int line;        /* lines handed to inih so far */
-    int err_line;    /* line of the first handler error, 0 if none */
+    const char *pos;  /* next unread byte of the text */
+    int line;         /* lines handed to inih so far */
+    int section_line; /* the last [section] line */
+    int key_line;     /* the line of the last setting handled */
+    int err_line;     /* line of the first handler error, 0 if none */
     char msg[CONFIG_ERR_MAX];
     unsigned char seen[N_SETTINGS];
 };
@@ -320,6 +426,8 @@ static char *load_reader(char *str, int num, void *stream)
     str[n] = '\0';
     lc->pos += n;
     lc->line++;
+    if (str[strspn(str, " \t")] == '[')
+        lc->section_line = lc->line;
     return str;
 }
 
@@ -331,6 +439,25 @@ static int load_handler(void *user, const char *section, const char *name, const
 
     if (lc->err_line != 0)
         return 0; /* report only the first error */
+    /* inih runs repeated [serial] sections together: a device line starts
+     * an entry (and its own set of "given twice" checks), so each section
+     * must start with one. */
+    if (strcmp(section, "serial") == 0) {
+        int first = lc->key_line < lc->section_line;
+
+        if (strcmp(name, "device") == 0) {
+            for (size_t i = 0; i < N_SETTINGS; i++) {
+                if (strcmp(settings[i].section, "serial") == 0)
+                    lc->seen[i] = 0;
+            }
+        } else if (first || lc->c->n_serials == 0) {
+            snprintf(lc->msg, sizeof(lc->msg),
+                     "each [serial] section must start with device = PATH (before \"%.60s\")",
+                     name);
+            goto fail;
+        }
+    }
+    lc->key_line = lc->line;
     for (size_t i = 0; i < N_SETTINGS; i++) {
         if (strcmp(settings[i].section, section) != 0)
             continue;
@@ -483,8 +610,12 @@ static const char **arg_slot(struct config_args *a, const char *opt)
         return &a->key_file;
     if (strcmp(opt, "listen") == 0)
         return &a->listen;
+    if (strcmp(opt, "web") == 0)
+        return &a->web;
     if (strcmp(opt, "peer") == 0)
         return a->n_peers < CONFIG_PEERS_MAX ? &a->peers[a->n_peers] : NULL;
+    if (strcmp(opt, "serial") == 0)
+        return a->n_serials < CONFIG_SERIALS_MAX ? &a->serials[a->n_serials] : NULL;
     return NULL;
 }
 
@@ -517,6 +648,10 @@ int config_parse_args(int argc, const char *const argv[], struct config_args *ou
             snprintf(err, errlen, "too many --peer options (at most %d)", CONFIG_PEERS_MAX);
             return -KITH_EINVAL;
         }
+        if (slot == NULL && strcmp(opt, "serial") == 0) {
+            snprintf(err, errlen, "too many --serial options (at most %d)", CONFIG_SERIALS_MAX);
+            return -KITH_EINVAL;
+        }
         if (slot != NULL) {
             if (value == NULL) {
                 if (i + 1 >= argc) {
@@ -528,6 +663,8 @@ int config_parse_args(int argc, const char *const argv[], struct config_args *ou
             *slot = value;
             if (strcmp(opt, "peer") == 0)
                 out->n_peers++;
+            if (strcmp(opt, "serial") == 0)
+                out->n_serials++;
             continue;
         }
         if (value != NULL && (strcmp(opt, "passphrase-stdin") == 0 || strcmp(opt, "version") == 0 ||
@@ -590,6 +727,8 @@ int config_from_args(struct config *c, const struct config_args *a, char *err, s
     }
     if (a->listen != NULL && set_listen(c, a->listen, msg, sizeof(msg)) < 0)
         goto bad;
+    if (a->web != NULL && set_web_listen(c, a->web, msg, sizeof(msg)) < 0)
+        goto bad;
     for (size_t i = 0; i < a->n_peers; i++) {
         if (c->n_peers >= CONFIG_PEERS_MAX) {
             snprintf(err, errlen, "too many peers in the config file and --peer (at most %d)",
@@ -598,6 +737,29 @@ int config_from_args(struct config *c, const struct config_args *a, char *err, s
         }
         if (set_peer(c, a->peers[i], msg, sizeof(msg)) < 0)
             goto bad;
+    }
+    for (size_t i = 0; i < a->n_serials; i++) {
+        struct config_serial *e;
+        char dev[SERIAL_PATH_MAX];
+        uint32_t baud;
+
+        if (c->n_serials >= CONFIG_SERIALS_MAX) {
+            snprintf(err, errlen,
+                     "too many serial devices in the config file and --serial (at most %d)",
+                     CONFIG_SERIALS_MAX);
+            return -KITH_EINVAL;
+        }
+        if (serial_parse_spec(a->serials[i], dev, sizeof(dev), &baud) < 0) {
+            snprintf(err, errlen,
+                     "--serial must be DEVICE or DEVICE@BAUD with a standard baud rate (such as "
+                     "/dev/rfcomm0@115200), not \"%.60s\"",
+                     a->serials[i]);
+            return -KITH_EINVAL;
+        }
+        e = &c->serials[c->n_serials++];
+        memset(e, 0, sizeof(*e));
+        memcpy(e->device, dev, sizeof(dev));
+        e->baud = baud;
     }
     if (a->no_discovery)
         c->discovery = 0;
@@ -640,6 +802,10 @@ int config_resolve(struct config *c, char *err, size_t errlen)
     }
     if (c->max_concurrent_syncs > c->max_peers)
         c->max_concurrent_syncs = c->max_peers;
+    /* Open sign-up only where the page is this machine's alone. */
+    if (c->allow_signup < 0)
+        c->allow_signup = strncmp(c->web_listen, "127.", 4) == 0 ||
+                          strncmp(c->web_listen, "[::1]:", 6) == 0 || c->web_listen[0] == '\0';
     return 0;
 too_long:
     snprintf(err, errlen, "the data directory path is too long");

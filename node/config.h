@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "log.h"
+#include "serial.h"
 
 /* Longest path kept (with its NUL). A control socket path is further bounded
  * by sun_path (107 bytes) in config_resolve. */
@@ -44,6 +45,17 @@
 #define CONFIG_IDLE_TIMEOUT_MAX 86400
 #define CONFIG_HANDSHAKE_TIMEOUT_DEFAULT 10
 #define CONFIG_HANDSHAKE_TIMEOUT_MAX 300
+/* [serial]: repeatable, one device each (packaging/SERIAL.md). */
+#define CONFIG_SERIALS_MAX 8 /* [serial] sections and --serial together */
+
+struct config_serial {
+    char device[SERIAL_PATH_MAX]; /* required */
+    uint32_t baud;                /* default SERIAL_BAUD_DEFAULT */
+    enum serial_flow flow;        /* default none */
+    enum serial_role role;        /* default auto */
+};
+/* [web]: the member's web page (node/WEB.md). */
+#define CONFIG_WEB_DEFAULT "127.0.0.1:7780" /* this machine only */
 
 enum config_key_source {
     CONFIG_KEY_FILE,      /* the node key is read from key_file (created on first start) */
@@ -70,6 +82,16 @@ struct config {
     uint32_t max_concurrent_syncs;      /* 1..CONFIG_MAX_PEERS_MAX, at most max_peers */
     uint32_t idle_timeout_seconds;      /* CONFIG_IDLE_TIMEOUT_MIN..MAX */
     uint32_t handshake_timeout_seconds; /* 1..CONFIG_HANDSHAKE_TIMEOUT_MAX */
+    /* [serial], as many as CONFIG_SERIALS_MAX: a new entry at each device
+     * line (inih hands over repeated sections as one) */
+    struct config_serial serials[CONFIG_SERIALS_MAX];
+    size_t n_serials;
+    /* [web] */
+    char web_listen[CONFIG_ADDR_MAX]; /* ADDR:PORT of the web page; "" = off */
+    /* 1: anyone who can open the page may create an account; 0: only with
+     * an invite code; -1 (unset): config_resolve picks 1 when web_listen is
+     * a loopback address, else 0. */
+    int allow_signup;
     /* Which file was read, "" if none (for the log). */
     char config_file[CONFIG_PATH_MAX];
 };
@@ -82,8 +104,11 @@ struct config_args {
     const char *log_level;
     const char *key_file;
     const char *listen;
+    const char *web;                     /* --web ADDR:PORT or off */
     const char *peers[CONFIG_PEERS_MAX]; /* --peer, repeatable */
     size_t n_peers;
+    const char *serials[CONFIG_SERIALS_MAX]; /* --serial DEVICE[@BAUD], repeatable */
+    size_t n_serials;
     int no_discovery;
     int passphrase_stdin;
     int version;
@@ -120,8 +145,8 @@ int config_load_file(struct config *c, const char *path, char *err, size_t errle
 /*
  * Parse kithd's command line (argv[0] is skipped). Options take their value
  * as `--opt VALUE` or `--opt=VALUE`; --peer may be given up to
- * CONFIG_PEERS_MAX times. Returns 0, or -KITH_EINVAL with err set (unknown
- * option, missing value, stray argument, both --key-file and
+ * CONFIG_PEERS_MAX times, --serial up to CONFIG_SERIALS_MAX times. Returns 0, or -KITH_EINVAL with
+ * err set (unknown option, missing value, stray argument, both --key-file and
  * --passphrase-stdin, too many --peer). out's pointers point into argv.
  */
 int config_parse_args(int argc, const char *const argv[], struct config_args *out, char *err,
@@ -131,9 +156,10 @@ int config_parse_args(int argc, const char *const argv[], struct config_args *ou
  * Apply command-line overrides over c (after the config file). --key-file
  * selects key_source=file and --passphrase-stdin selects key_source=
  * passphrase. --listen replaces the file's listen; --peer adds to the
- * file's peers; --no-discovery turns discovery off. Returns 0 or
- * -KITH_EINVAL with err set (bad log level, empty or too long path, bad
- * --listen or --peer, too many peers).
+ * file's peers; --serial adds to the file's [serial] devices (baud from
+ * DEVICE@BAUD, flow none, role auto); --no-discovery turns discovery off.
+ * Returns 0 or -KITH_EINVAL with err set (bad log level, empty or too long
+ * path, bad --listen, --peer or --serial, too many peers or devices).
  */
 int config_from_args(struct config *c, const struct config_args *a, char *err, size_t errlen);
 

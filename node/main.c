@@ -37,6 +37,8 @@
 #include "identity.h"
 #include "sync.h"
 #include "vault.h"
+#include "tcp.h"
+#include "web.h"
 
 #ifndef KITH_VERSION
 #define KITH_VERSION "unknown"
@@ -57,6 +59,7 @@ struct daemon {
     struct control *ctl;
     struct identity *id;
     struct sync *sync;
+    struct web *web;
     int lock_fd;
     char pass[PASS_MAX];
     size_t pass_len;
@@ -319,6 +322,8 @@ static void on_signal(uv_signal_t *s, int signum)
     log_info("kithd.stopping", "signal=%s", signum == SIGINT ? "SIGINT" : "SIGTERM");
     sync_stop(d->sync);
     d->sync = NULL;
+    web_stop(d->web);
+    d->web = NULL;
     control_stop(d->ctl);
     d->ctl = NULL;
     /* Closing the signal handles restores the default action, so a second
@@ -332,12 +337,22 @@ static int start_sync(struct daemon *d)
 {
     const struct config *c = &d->cfg;
     const char *peers[CONFIG_PEERS_MAX];
+    struct serial_config serials[CONFIG_SERIALS_MAX];
     struct sync_config sc;
     int r;
 
     memset(&sc, 0, sizeof(sc));
+    memset(serials, 0, sizeof(serials));
     for (size_t i = 0; i < c->n_peers; i++)
         peers[i] = c->peers[i];
+    for (size_t i = 0; i < c->n_serials; i++) {
+        serials[i].device = c->serials[i].device;
+        serials[i].baud = c->serials[i].baud;
+        serials[i].flow = c->serials[i].flow;
+        serials[i].role = c->serials[i].role;
+    }
+    sc.serials = serials;
+    sc.n_serials = c->n_serials;
     sc.listen = c->listen;
     sc.peers = peers;
     sc.n_peers = c->n_peers;
@@ -371,6 +386,53 @@ static int start_sync(struct daemon *d)
                          c->listen[0] != '\0' ? c->listen : "off", errtext(r));
     if (sync_port(d->sync) != 0)
         log_info("sync.listening", "port=%u", (unsigned)sync_port(d->sync));
+    return 0;
+}
+
+/* The web page (web.c) on [web] listen, unless it is off. Prints where. */
+static int start_web(struct daemon *d, const char *content)
+{
+    const struct config *c = &d->cfg;
+    struct web_config wc;
+    char host[TCP_HOST_MAX], err[WEB_ERR_MAX];
+    uint16_t port = 0;
+    int r;
+
+    if (c->web_listen[0] == '\0') {
+        log_info("web.off", "listen=off");
+        return 0;
+    }
+    if (tcp_split_hostport(c->web_listen, host, sizeof(host), &port) < 0)
+        return fail_line("bad web address %s", c->web_listen);
+    memset(&wc, 0, sizeof(wc));
+    wc.addr = host;
+    wc.port = port;
+    wc.content_dir = content;
+    wc.allow_signup = c->allow_signup;
+    wc.idle_s = c->session_idle_minutes * 60;
+    r = web_start(&d->loop, d->svc, &wc, &d->web, err);
+    if (r == -EADDRINUSE && strcmp(c->web_listen, CONFIG_WEB_DEFAULT) == 0) {
+        /* A second node on this machine with the defaults: it still works
+         * for kith and sync; only the page is not served. */
+        log_warn("web.not_listening", "listen=%s error=EADDRINUSE", c->web_listen);
+        fprintf(stderr,
+                "kithd: port %s is taken (another kithd?); not serving the web page. Choose "
+                "a port with --web ADDR:PORT\n",
+                c->web_listen);
+        return 0;
+    }
+    if (r == -EADDRINUSE)
+        return fail_line("cannot serve the web page on %s: the port is in use (choose another "
+                         "with --web ADDR:PORT, or --web off)",
+                         c->web_listen);
+    if (r < 0)
+        return fail_line("cannot start the web page on %s: %s", c->web_listen,
+                         err[0] != '\0' ? err : errtext(r));
+    log_info("web.listening", "addr=%s port=%u signup=%s", host, (unsigned)web_port(d->web),
+             c->allow_signup ? "open" : "invite");
+    fprintf(stderr, "kithd: web page at http://%s%s%s:%u/\n", strchr(host, ':') ? "[" : "",
+            strcmp(host, "0.0.0.0") == 0 ? "127.0.0.1" : host, strchr(host, ':') ? "]" : "",
+            (unsigned)web_port(d->web));
     return 0;
 }
 
@@ -457,6 +519,8 @@ static int start(struct daemon *d, const struct config_args *a)
         return fail_line("cannot set up signal handling");
     if (start_sync(d) < 0)
         return -1;
+    if (start_web(d, sc.content_dir) < 0)
+        return -1;
 
     log_info("kithd.ready", "version=%s socket=%s data=%s key_source=%s config=%s", KITH_VERSION,
              c->socket_path, c->data_dir, c->key_source == CONFIG_KEY_FILE ? "file" : "passphrase",
@@ -474,6 +538,8 @@ static int stop(struct daemon *d)
     if (d->loop_ready) {
         sync_stop(d->sync);
         d->sync = NULL;
+        web_stop(d->web);
+        d->web = NULL;
         if (d->ctl != NULL) {
             control_stop(d->ctl);
             d->ctl = NULL;

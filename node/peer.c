@@ -373,6 +373,9 @@ static int on_msg(struct peer *p, const struct kith_msg *m)
             return -KITH_EPROTOCOL;
         p->peer_max_msg = m->u.hello.max_msg;
         p->send_max = m->u.hello.max_msg < PEER_BATCH_MAX ? m->u.hello.max_msg : PEER_BATCH_MAX;
+        p->batch_soft = p->send_max;
+        if (serial_is_transport(p->t) && p->batch_soft > PEER_SERIAL_BATCH)
+            p->batch_soft = PEER_SERIAL_BATCH;
         p->state = PEER_PROOF;
         return 0;
     case PEER_PROOF:
@@ -494,6 +497,7 @@ int peer_start(const struct peer_env *env, struct transport *t, int initiator, s
     p->env = env;
     p->t = t;
     p->initiator = initiator != 0;
+    p->send_low = serial_is_transport(t) ? PEER_SERIAL_SEND_LOW : PEER_SEND_LOW;
     p->state = PEER_HANDSHAKE;
     p->cur = p->resp_group = -1;
     memset(p->recv_map, PEER_NO_GROUP, sizeof(p->recv_map));

@@ -62,6 +62,8 @@ struct peer {
     uint8_t *reasm_buf; /* PEER_MAX_MSG */
     uint8_t *msg_buf;   /* one outgoing message, PEER_BATCH_MAX */
     size_t send_max;    /* min(peer's max_msg, PEER_BATCH_MAX) */
+    size_t batch_soft;  /* stop filling a POSTS past this (one post always fits) */
+    size_t send_low;    /* refill the transport below this many queued bytes */
     uint32_t peer_max_msg;
     uint8_t frame[KITH_NOISE_MSG_MAX];    /* one Noise message going out */
     uint8_t rx_plain[KITH_NOISE_MSG_MAX]; /* one Noise plaintext come in */

@@ -22,11 +22,17 @@
 #define KEY4(k) (k)[0], (k)[1], (k)[2], (k)[3]
 
 /* The frame size limit of our Negentropy messages: a RECON must fit the
- * peer's max_msg and, to stay one Noise message, a piece. */
+ * peer's max_msg and, to stay one Noise message, a piece. On a serial line
+ * the smallest the protocol allows: the reconciliation then goes in more,
+ * smaller steps, and posts start to flow after the first of them instead
+ * of after tens of KB of id lists (which noise may cut off every time). */
 static size_t recon_frame_limit(const struct peer *p)
 {
     size_t lim = p->peer_max_msg < KITH_WIRE_PIECE_MAX ? p->peer_max_msg : KITH_WIRE_PIECE_MAX;
 
+    if (p->t != NULL && serial_is_transport(p->t) &&
+        lim > KITH_RECON_FRAME_MIN + KITH_WIRE_RECON_HEAD)
+        lim = KITH_RECON_FRAME_MIN + KITH_WIRE_RECON_HEAD;
     return lim - KITH_WIRE_RECON_HEAD;
 }
 
@@ -52,8 +58,8 @@ static int recon_begin(struct peer *p, int g)
     if (r < 0)
         return r;
     kith_recon_array_storage(&p->set, &p->set_st);
-    return kith_recon_init(&p->rc, &p->set_st, recon_frame_limit(p),
-                           PEER_MAX_MSG - KITH_WIRE_RECON_HEAD);
+    return kith_recon_init_policy(&p->rc, &p->set_st, recon_frame_limit(p),
+                                  PEER_MAX_MSG - KITH_WIRE_RECON_HEAD, KITH_RECON_POLICY_ADAPTIVE);
 }
 
 /* ---- reconciliation ---- */

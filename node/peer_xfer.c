@@ -178,6 +178,12 @@ static int send_posts(struct peer *p, struct peer_out *e)
         r = out_post(p, txn, e, &sealed, &slen);
         if (r < 0)
             break;
+        /* Past the soft size (a serial line's; 4: the length), but never
+         * empty: a post bigger than it goes alone. */
+        if (r == 1 && b.count > 0 && b.len + 4 + slen > p->batch_soft) {
+            r = 0;
+            break;
+        }
         if (r == 1) {
             r = kith_msg_posts_add(&b, sealed, slen);
             if (r == -KITH_EBUFSIZE) {
@@ -244,7 +250,7 @@ void peer_pump(struct peer *p)
         return;
     p->pumping = 1;
     while (r == 0 && p->out_head != NULL && p->t != NULL && p->state != PEER_CLOSING &&
-           transport_queued(p->t) < PEER_SEND_LOW) {
+           transport_queued(p->t) < p->send_low) {
         struct peer_out *e = p->out_head;
 
         switch (e->kind) {

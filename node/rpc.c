@@ -159,13 +159,32 @@ static int cmd_peers(struct rpc_req *q, json_t **result)
 static int cmd_sync(struct rpc_req *q, json_t **result)
 {
     struct sync *sy = service_sync(q->svc);
-    const char *peer;
+    const char *peer, *serial;
+    json_t *baud = json_object_get(q->req, "baud");
     int r = field_str(q, "peer", 0, &peer, NULL);
 
+    if (r == 0)
+        r = field_str(q, "serial", 0, &serial, NULL);
     if (r < 0)
         return r;
+    if (peer != NULL && serial != NULL)
+        return bad_field(q, "give peer or serial, not both", "serial");
+    if (baud != NULL && !json_is_null(baud) &&
+        (serial == NULL || !json_is_integer(baud) || json_integer_value(baud) <= 0 ||
+         json_integer_value(baud) > UINT32_MAX ||
+         !serial_baud_supported((uint32_t)json_integer_value(baud))))
+        return bad_field(q, "field must be a standard baud rate, with serial", "baud");
     if (sy == NULL)
         return no_sync(q);
+    if (serial != NULL) {
+        r = sync_now_serial(sy, serial,
+                            json_is_integer(baud) ? (uint32_t)json_integer_value(baud) : 0, result);
+        if (r == -KITH_EINVAL)
+            return bad_field(q, "field must be a device path", "serial");
+        if (r == -ENOSPC)
+            snprintf(q->msg, sizeof(q->msg), "too many serial links at once");
+        return r;
+    }
     r = sync_now(sy, peer, result);
     if (r == -KITH_EINVAL)
         return bad_field(q, "field must be HOST:PORT", "peer");

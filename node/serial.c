@@ -199,6 +199,11 @@ static void send_hello(struct serial_link *l, int confirm)
 {
     uint8_t h[HELLO_LEN];
 
+    /* A 0x00 first: whatever partial frame the far end holds (the line
+     * was cut, or a flush took our own delimiter) ends before the HELLO
+     * rather than swallowing it. An empty frame costs one byte. */
+    queue_delimiter(l);
+
     h[0] = LINK_HELLO;
     h[1] = LINK_VERSION;
     h[2] = (uint8_t)l->cfg.role;
@@ -307,10 +312,11 @@ static void end_session(struct serial_link *l, int reason, int send_close_frame)
     if (send_close_frame)
         send_close(l);
     l->have_theirs = 0;
-    /* Line noise is expected: start again soon. A session that the owner or
-     * a timeout ended early backs off, so a peer that always ends it at
-     * once costs little. */
-    if ((reason == 0 || reason == -ETIMEDOUT) && lived < SHORT_SESSION_MS) {
+    /* Line noise is expected: start again soon. A session that the owner,
+     * the far end or a timeout ended early backs off, so a peer that always
+     * ends it at once costs little (a HELLO from the far end cuts the pause
+     * short: see on_hello; the far end's own pause then bounds the rate). */
+    if ((reason == 0 || reason == -ETIMEDOUT || reason == -EPIPE) && lived < SHORT_SESSION_MS) {
         uint32_t max = l->cfg.retry_max_ms;
 
         l->pause_ms = l->pause_ms * 2 > max ? max : l->pause_ms * 2;
@@ -648,6 +654,11 @@ static void on_hello(struct serial_link *l, const uint8_t *f)
         memcpy(l->theirs, x, NONCE);
         l->have_theirs = 1;
         l->their_role = role;
+        /* The far end is linking: a pause grown by short sessions need not
+         * run out (a hold from serial_link_backoff still does). Its own
+         * pause bounds how often this can happen. */
+        if (uv_timer_get_due_in(&l->timer) > l->cfg.pause_ms)
+            enter_pause(l, l->cfg.pause_ms);
         break;
     default:
         break;
@@ -920,6 +931,14 @@ void serial_link_backoff(struct serial_link *l, uint32_t ms)
         l->hold_until = now + ms;
     if (l->state == SERIAL_PAUSED)
         enter_pause(l, ms);
+}
+
+void serial_link_kick(struct serial_link *l)
+{
+    l->hold_until = 0;
+    l->pause_ms = l->cfg.pause_ms;
+    if (l->state == SERIAL_PAUSED)
+        enter_pause(l, 0);
 }
 
 enum serial_state serial_link_state(const struct serial_link *l)

@@ -118,6 +118,11 @@ void serial_link_stop(struct serial_link *l);
  * backs off a peer that misbehaved). The current session is not touched. */
 void serial_link_backoff(struct serial_link *l, uint32_t ms);
 
+/* Something changed that may make a session worth having at once (this
+ * node joined a group): forget the grown pause and any hold, and if the
+ * link is pausing, start linking now. A session running is not touched. */
+void serial_link_kick(struct serial_link *l);
+
 enum serial_state serial_link_state(const struct serial_link *l);
 const char *serial_link_device(const struct serial_link *l);
 void serial_link_get_stats(const struct serial_link *l, struct serial_stats *out);

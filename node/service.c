@@ -502,3 +502,36 @@ int service_status(struct service *svc, json_t **out)
                      (json_int_t)stats.used_bytes, "map_bytes", (json_int_t)stats.map_size);
     return *out != NULL ? 0 : -ENOMEM;
 }
+
+/* ---- for the passphrase jobs (service_pw.c) ---- */
+
+struct service_session *svc_session_new(struct service *svc, const char *name,
+                                        const uint8_t account_key[32])
+{
+    return session_new(svc, name, account_key);
+}
+
+void svc_session_add(struct service *svc, struct service_session *s)
+{
+    session_add(svc, s);
+}
+
+int svc_limit_check(struct service *svc, const uint8_t key[32], uint64_t now)
+{
+    return limit_check(svc, key, now);
+}
+
+void svc_limit_fail(struct service *svc, const uint8_t key[32], uint64_t now)
+{
+    limit_fail(svc, key, now);
+}
+
+void svc_limit_clear(struct service *svc, const uint8_t key[32])
+{
+    limit_clear(svc, key);
+}
+
+int svc_account_exists(struct service *svc, const uint8_t key[32])
+{
+    return account_exists(svc, key);
+}

@@ -113,6 +113,66 @@ const char *service_session_token(const struct service_session *sess);
 const char *service_session_name(const struct service_session *sess);
 const uint8_t *service_session_public_key(const struct service_session *sess);
 
+/* ---- Passphrase work off the loop thread ----
+ *
+ * Argon2id takes tenths of a second and much memory on purpose; a front end
+ * that serves many people (the web page) must not run it on the loop
+ * thread. A passphrase job splits account create, unlock and passphrase
+ * change into three steps:
+ *   *_begin   (loop thread): checks the name, the rate limit and the account
+ *             record, and copies what the slow step needs into the job;
+ *   service_pw_run (any thread, e.g. uv_queue_work): the Argon2id derive and
+ *             open/seal; it touches nothing but the job;
+ *   service_pw_finish (loop thread): stores, starts the session, counts the
+ *             failure or success, and frees the job.
+ * The job lives in guarded memory and is wiped when freed (it holds the
+ * passphrases and the member's secret key). The service must outlive every
+ * job begun on it. A passphrase is at most SERVICE_PASS_MAX bytes.
+ */
+#define SERVICE_PASS_MAX 1024
+
+struct service_pw_job;
+
+/*
+ * Begin an unlock (as service_account_unlock). Returns 0 (*out is the
+ * job), -KITH_ENAME, -KITH_ERATELIMIT, -KITH_ETOOBIG (passphrase over
+ * SERVICE_PASS_MAX), -ENOMEM or a store error. An unknown name still gives
+ * a job (that fails as a wrong passphrase would, after the same work).
+ */
+int service_pw_unlock_begin(struct service *svc, const char *name, const char *pass,
+                            size_t pass_len, struct service_pw_job **out);
+
+/* Begin an account create (as service_account_create). Returns 0,
+ * -KITH_ENAME, -KITH_EEXIST, -KITH_ETOOBIG, -ENOMEM or a store error. */
+int service_pw_create_begin(struct service *svc, const char *name, const char *pass,
+                            size_t pass_len, struct service_pw_job **out);
+
+/*
+ * Begin changing the passphrase of sess's account: old_pass must open the
+ * member key, which is then sealed under new_pass. Returns 0, -KITH_ELOCKED,
+ * -KITH_ETOOBIG, -ENOMEM or a store error.
+ */
+int service_pw_change_begin(struct service *svc, struct service_session *sess, const char *old_pass,
+                            size_t old_len, const char *new_pass, size_t new_len,
+                            struct service_pw_job **out);
+
+/* The slow step. Any thread; one call per job. */
+void service_pw_run(struct service_pw_job *job);
+
+/*
+ * Finish job (after service_pw_run) and free it. Unlock and create: *out
+ * is the new session; change: *out is NULL (may be NULL). Returns 0,
+ * -KITH_EPASSPHRASE (unlock: wrong passphrase or unknown name, counted
+ * towards the limit; change: the old passphrase is wrong), -KITH_EEXIST
+ * (create: the name was taken meanwhile), -KITH_ELOCKED (change: the
+ * account changed meanwhile), -KITH_ENOSPC, -ENOMEM or a store error.
+ */
+int service_pw_finish(struct service *svc, struct service_pw_job *job,
+                      struct service_session **out);
+
+/* Free a job without finishing it (wiped). NULL is fine. */
+void service_pw_free(struct service_pw_job *job);
+
 /* ---- Groups (every call marks the session used) ---- */
 
 /*
@@ -207,6 +267,37 @@ int service_thread_list(struct service *svc, struct service_session *sess, const
  */
 int service_thread_show(struct service *svc, struct service_session *sess, const char *id,
                         json_t **out);
+
+/*
+ * Edit one's own post or reply: writes an EDIT post whose title and body
+ * replace the target's wherever it is shown (the newest edit wins; the
+ * post object then has "edited": true). title must be empty for a reply.
+ * *out = {"id", "edited": true}.
+ * Returns 0, -KITH_ENOTYOURS, -KITH_EDELETED, -KITH_ENOTFOUND,
+ * -KITH_EAMBIGUOUS, -KITH_EREQUEST (bad id, empty body, a title on a reply,
+ * or not a post or reply), -KITH_ETOOBIG, -KITH_EENCODING, -KITH_ENOSPC,
+ * -ENOMEM or a store error.
+ */
+int service_post_edit(struct service *svc, struct service_session *sess, const char *id,
+                      const char *title, const char *body, size_t body_len, json_t **out);
+
+/*
+ * Change the display name of sess's account: a new profile post in each of
+ * its groups (the account's sign-in name stays). *out = {"display_name",
+ * "groups": int}. Returns 0, -KITH_ENAME (name rule as for accounts),
+ * -KITH_ELOCKED, -KITH_ENOSPC, -ENOMEM or a store error (groups done
+ * before the error keep the new name).
+ */
+int service_profile_set(struct service *svc, struct service_session *sess, const char *name,
+                        json_t **out);
+
+/*
+ * The display name of sess's account as its groups show it: the name in
+ * its newest profile post in its first group, else its sign-in name. out
+ * gets at most KITH_POST_TITLE_MAX bytes and a NUL. Returns 0,
+ * -KITH_ELOCKED, -ENOMEM or a store error.
+ */
+int service_display_name(struct service *svc, struct service_session *sess, char *out, size_t cap);
 
 enum service_export_format { SERVICE_EXPORT_JSON, SERVICE_EXPORT_MD };
 

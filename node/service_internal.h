@@ -80,6 +80,18 @@ struct service {
 /* The service clock (ms since 1970). */
 uint64_t svc_now(struct service *svc);
 
+/* Sessions and unlock limits for the passphrase jobs (service_pw.c); as
+ * service.c's own: a new session (NULL on no memory) is listed by
+ * svc_session_add, which may evict the least recently used one. */
+struct service_session *svc_session_new(struct service *svc, const char *name,
+                                        const uint8_t account_key[32]);
+void svc_session_add(struct service *svc, struct service_session *s);
+int svc_limit_check(struct service *svc, const uint8_t key[32], uint64_t now);
+void svc_limit_fail(struct service *svc, const uint8_t key[32], uint64_t now);
+void svc_limit_clear(struct service *svc, const uint8_t key[32]);
+/* 0 when no account has key, -KITH_EEXIST, or a store error. */
+int svc_account_exists(struct service *svc, const uint8_t key[32]);
+
 /* Load the session's account record. Returns 0, -KITH_ELOCKED (the account
  * is gone), -ENOMEM or a store error. */
 int svc_account(struct service *svc, struct service_session *sess, struct store_txn *txn,

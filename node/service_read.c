@@ -34,6 +34,36 @@ json_t *svc_hex_json(const uint8_t *b, size_t n)
     return json_string(hex);
 }
 
+/* Show the newest edit of post id by its author: its title and body
+ * replace the post's in o, and "edited" becomes true. Edits sit in the
+ * thread index under the post they edit (oldest first). */
+static int apply_edit(struct store_txn *txn, const struct record_group *g,
+                      const uint8_t id[KITH_POST_ID_BYTES], const uint8_t author[KITH_PUBKEY_BYTES],
+                      json_t *o)
+{
+    struct svc_idlist l = {0};
+    struct kith_post e = {0};
+    uint8_t *plain = svc_plain_new();
+    int r, found = 0;
+
+    if (plain == NULL)
+        return -ENOMEM;
+    r = svc_idlist_thread(txn, id, &l);
+    for (size_t i = l.n; r == 0 && !found && i-- > 0;) {
+        if (svc_post_load(txn, g, l.v[i].id, plain, &e) != 0 || e.kind != KITH_POST_KIND_EDIT ||
+            !e.has_parent || memcmp(e.parent, id, KITH_POST_ID_BYTES) != 0 ||
+            memcmp(e.author, author, KITH_PUBKEY_BYTES) != 0)
+            continue;
+        found = 1;
+        r = set(o, "title", svc_jstr(e.title, e.title_len));
+        r |= set(o, "body", svc_jstr(e.body, e.body_len));
+        r |= set(o, "edited", json_true());
+    }
+    svc_idlist_free(&l);
+    svc_plain_free(plain);
+    return r;
+}
+
 /* The CONTROL.md post object of an opened, verified post. */
 json_t *svc_post_json(struct service *svc, struct store_txn *txn, const struct record_group *g,
                       const uint8_t id[KITH_POST_ID_BYTES], const struct kith_post *p)
@@ -60,6 +90,8 @@ json_t *svc_post_json(struct service *svc, struct store_txn *txn, const struct r
         set(o, "parent", p->has_parent ? svc_hex_json(p->parent, KITH_POST_ID_BYTES) : json_null());
     r |= set(o, "deleted", json_false());
     r |= set(o, "edited", json_false());
+    if (r == 0 && deletable_kind(p->kind))
+        r = apply_edit(txn, g, id, p->author, o);
     if (r != 0) {
         json_decref(o);
         return NULL;

@@ -6,6 +6,7 @@
  * JSON objects of CONTROL.md. Owns nothing beyond one call.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -247,4 +248,134 @@ done:
     record_group_wipe(&g);
     svc_plain_free(plain);
     return r;
+}
+
+int service_post_edit(struct service *svc, struct service_session *sess, const char *id,
+                      const char *title, const char *body, size_t body_len, json_t **out)
+{
+    uint8_t tid[KITH_POST_ID_BYTES], *plain, *sealed = NULL, eid[KITH_POST_ID_BYTES];
+    struct record_group g;
+    struct kith_post p = {0};
+    size_t len, blen = 0, ttlen = title != NULL ? strlen(title) : 0;
+    char *b = NULL;
+    int r;
+
+    *out = NULL;
+    memset(&g, 0, sizeof(g));
+    if (ttlen > KITH_POST_TITLE_MAX)
+        return -KITH_ETOOBIG;
+    r = body_prepare(body, body_len, &b, &blen);
+    if (r < 0)
+        return r;
+    plain = svc_plain_new();
+    if (plain == NULL) {
+        r = -ENOMEM;
+        goto done;
+    }
+    r = target_load(svc, sess, id, tid, &g, plain, &p);
+    if (r < 0)
+        goto done;
+    if (!deletable(p.kind) || (p.kind == KITH_POST_KIND_REPLY && ttlen > 0)) {
+        r = -KITH_EREQUEST;
+        goto done;
+    }
+    if (sodium_memcmp(p.author, sess->pk, KITH_PUBKEY_BYTES) != 0) {
+        r = -KITH_ENOTYOURS;
+        goto done;
+    }
+    memset(&p, 0, sizeof(p));
+    p.kind = KITH_POST_KIND_EDIT;
+    p.has_parent = 1;
+    memcpy(p.parent, tid, sizeof(tid));
+    p.title = title;
+    p.title_len = ttlen;
+    p.body = b;
+    p.body_len = blen;
+    r = svc_post_build(svc, sess, &g, &p, &sealed, &len, eid);
+    if (r == 0)
+        r = svc_store_post(svc, &g, sealed, len, eid, &p, NULL, NULL);
+    if (r == 0) {
+        *out = json_pack("{s:o,s:b}", "id", svc_hex_json(tid, sizeof(tid)), "edited", 1);
+        r = *out != NULL ? 0 : -ENOMEM;
+    }
+done:
+    free(sealed);
+    record_group_wipe(&g);
+    svc_plain_free(plain);
+    if (b != NULL)
+        sodium_memzero(b, blen);
+    free(b);
+    return r;
+}
+
+int service_profile_set(struct service *svc, struct service_session *sess, const char *name,
+                        json_t **out)
+{
+    char clean[RECORD_NAME_MAX + 1];
+    struct record_account a;
+    struct record_group g;
+    struct store_txn *txn;
+    size_t done = 0;
+    int r;
+
+    *out = NULL;
+    r = record_name_clean(name, clean);
+    if (r < 0)
+        return r;
+    r = svc_begin_account(svc, sess, &txn, &a);
+    if (r < 0)
+        return r;
+    store_txn_end(txn);
+    for (size_t i = 0; i < a.n_groups && r == 0; i++) {
+        struct kith_post p = {0};
+        uint8_t *sealed = NULL, id[KITH_POST_ID_BYTES];
+        size_t len = 0;
+
+        r = store_read_begin(svc->st, &txn);
+        if (r < 0)
+            break;
+        r = record_group_load(txn, svc->v, a.groups + i * 32, &g);
+        store_txn_end(txn);
+        if (r < 0)
+            break;
+        p.kind = KITH_POST_KIND_PROFILE;
+        p.title = clean;
+        p.title_len = strlen(clean);
+        r = svc_post_build(svc, sess, &g, &p, &sealed, &len, id);
+        if (r == 0)
+            r = svc_store_post(svc, &g, sealed, len, id, &p, NULL, NULL);
+        free(sealed);
+        record_group_wipe(&g);
+        done += r == 0;
+    }
+    record_account_free(&a);
+    if (r < 0)
+        return r;
+    *out = json_pack("{s:s,s:I}", "display_name", clean, "groups", (json_int_t)done);
+    return *out != NULL ? 0 : -ENOMEM;
+}
+
+int service_display_name(struct service *svc, struct service_session *sess, char *out, size_t cap)
+{
+    char name[KITH_POST_TITLE_MAX + 1], hex[2 * KITH_PUBKEY_BYTES + 1];
+    struct record_account a;
+    struct record_group g;
+    struct store_txn *txn;
+    int r;
+
+    snprintf(out, cap, "%s", sess->name);
+    r = svc_begin_account(svc, sess, &txn, &a);
+    if (r < 0)
+        return r;
+    if (a.n_groups > 0 && record_group_load(txn, svc->v, a.groups, &g) == 0) {
+        svc_author_name(svc, txn, &g, sess->pk, name);
+        record_group_wipe(&g);
+        /* No profile post yet: the name is the key's first hex digits. */
+        svc_hex(sess->pk, KITH_PUBKEY_BYTES, hex);
+        if (strncmp(name, hex, strlen(name)) != 0)
+            snprintf(out, cap, "%s", name);
+    }
+    store_txn_end(txn);
+    record_account_free(&a);
+    return 0;
 }

@@ -24,7 +24,7 @@
 
 #define MAX_SYNCS_DEFAULT 4
 
-static uint64_t wall_ms(void)
+uint64_t sync_wall_ms(void)
 {
     struct timespec ts;
 
@@ -152,7 +152,7 @@ int sync_digests(struct sync *s)
 static void beacon_update(struct sync *s)
 {
     struct kith_beacon_group bg[KITH_BEACON_GROUPS_MAX];
-    uint64_t window = kith_tag_window(wall_ms());
+    uint64_t window = kith_tag_window(sync_wall_ms());
     size_t n = s->n_groups < KITH_BEACON_GROUPS_MAX ? s->n_groups : KITH_BEACON_GROUPS_MAX;
 
     if (s->disc == NULL || (!s->beacon_dirty && window == s->beacon_window))
@@ -208,8 +208,7 @@ static void orphan_close(struct transport *t, int reason)
     (void)reason;
 }
 
-/* Close a transport no session took. */
-static void refuse(struct transport *t)
+void sync_refuse(struct transport *t)
 {
     t->on_frame = orphan_frame;
     t->on_close = orphan_close;
@@ -217,14 +216,16 @@ static void refuse(struct transport *t)
     transport_close(t);
 }
 
-static int sess_start(struct sync *s, struct transport *t, int initiator, struct peer_info *info,
-                      int64_t job)
+int sync_sess_start(struct sync *s, struct transport *t, int initiator, struct peer_info *info,
+                    int64_t job, struct sync_sess **out)
 {
     struct sync_sess *x = calloc(1, sizeof(*x));
     int r;
 
+    if (out != NULL)
+        *out = NULL;
     if (x == NULL) {
-        refuse(t);
+        sync_refuse(t);
         return -ENOMEM;
     }
     x->s = s;
@@ -239,6 +240,8 @@ static int sess_start(struct sync *s, struct transport *t, int initiator, struct
     x->next = s->sessions;
     s->sessions = x;
     s->n_sessions++;
+    if (out != NULL)
+        *out = x;
     return 0;
 }
 
@@ -289,6 +292,10 @@ static int on_handshake(struct peer *p, void *arg)
     }
     if (!peer_initiator(p) && syncing_count(s) > s->cfg.max_syncs)
         return KITH_BYE_BUSY;
+    if (x->link != NULL) {
+        sync_link_handshake(s, x, key);
+        return 0;
+    }
     if (x->info == NULL) {
         struct transport *t = peer_transport(p);
         if (t == NULL || tcp_peer_address(t, &sa) < 0)
@@ -310,6 +317,10 @@ static void on_synced(struct peer *p, void *arg)
     struct sync *s = arg;
     struct sync_sess *x = peer_data(p);
 
+    if (x->link != NULL) {
+        sync_link_synced(s, x);
+        return;
+    }
     report(s, x);
     if (x->info != NULL)
         sync_note_set(s, x->info, 0);
@@ -341,6 +352,8 @@ static void on_end(struct peer *p, int err, enum peer_fault fault, void *arg)
         if (x->counted)
             peers_disconnected(s->peers, x->info);
     }
+    if (x->link != NULL)
+        sync_link_ended(s, x, err, fault);
     if (x->job != 0)
         sync_job_peer_done(s, x, err != 0 ? err : (fault != PEER_FAULT_NONE ? -EPIPE : 0));
     for (pp = &s->sessions; *pp != NULL; pp = &(*pp)->next) {
@@ -384,8 +397,8 @@ static void on_dial(struct tcp *tcp, struct transport *t, int status, void *arg)
             sync_job_dial_failed(s, d->job, addr, status);
     } else if (s->stopping) {
         d->info->dialing = 0;
-        refuse(t);
-    } else if (sess_start(s, t, 1, d->info, d->job) < 0) {
+        sync_refuse(t);
+    } else if (sync_sess_start(s, t, 1, d->info, d->job, NULL) < 0) {
         peers_failed(s->peers, d->info, 0);
         if (d->job != 0)
             sync_job_dial_failed(s, d->job, "", -ENOMEM);
@@ -434,7 +447,7 @@ static void on_beacon(struct discovery *d, const struct kith_beacon *b, const st
                       void *arg)
 {
     struct sync *s = arg;
-    uint64_t window = kith_tag_window(wall_ms()), matched;
+    uint64_t window = kith_tag_window(sync_wall_ms()), matched;
     struct peer_info *e;
     int want = 0, r;
 
@@ -465,7 +478,7 @@ static void on_beacon(struct discovery *d, const struct kith_beacon *b, const st
 static void on_accept(struct tcp *tcp, struct transport *t, void *arg)
 {
     (void)tcp;
-    sess_start(arg, t, 0, NULL, 0);
+    sync_sess_start(arg, t, 0, NULL, 0, NULL);
 }
 
 static void on_tick(uv_timer_t *timer)
@@ -479,6 +492,7 @@ static void on_tick(uv_timer_t *timer)
         if ((e->sources & PEER_CONFIGURED) && may_dial(s, e))
             sync_dial(s, e, 0);
     }
+    sync_links_tick(s);
     beacon_update(s);
 }
 
@@ -507,6 +521,7 @@ static void on_post(void *arg, const uint8_t gid[KITH_GROUP_ID_BYTES],
             peer_stop(x->p, KITH_BYE_DONE);
         for (size_t i = 0; i < peers_count(s->peers); i++)
             peers_at(s->peers, i)->next_attempt_ms = 0;
+        sync_links_kick(s);
         log_info("sync.groups", "groups=%zu", s->n_groups);
     }
     s->gstate[g].dirty = 1;
@@ -523,6 +538,7 @@ static void maybe_free(struct sync *s)
 {
     if (s->sessions != NULL || !s->tick_closed || s->dials > 0)
         return;
+    sync_links_free(s);
     groups_free(s);
     peers_free(s->peers);
     free(s);
@@ -568,7 +584,7 @@ static int start_io(struct sync *s)
         s->beacon_dirty = 1;
         beacon_update(s);
     }
-    return 0;
+    return sync_links_start(s);
 }
 
 int sync_start(uv_loop_t *loop, struct service *svc, struct store *st, const struct vault *v,
@@ -621,6 +637,8 @@ int sync_start(uv_loop_t *loop, struct service *svc, struct store *st, const str
     if (r < 0) {
         tcp_stop(s->tcp);
         discovery_stop(s->disc);
+        sync_links_stop(s);
+        sync_links_free(s);
         groups_free(s);
         peers_free(s->peers);
         free(s);
@@ -631,10 +649,11 @@ int sync_start(uv_loop_t *loop, struct service *svc, struct store *st, const str
     uv_timer_start(&s->tick, on_tick, 0, SYNC_TICK_MS);
     service_set_post_hook(svc, on_post, s);
     service_set_sync(svc, s);
-    log_info("sync.started", "node=%02x%02x%02x%02x listen=%s groups=%zu peers=%zu discovery=%s",
+    log_info("sync.started",
+             "node=%02x%02x%02x%02x listen=%s groups=%zu peers=%zu discovery=%s serial=%zu",
              id->pk[0], id->pk[1], id->pk[2], id->pk[3],
              tcp_address(s->tcp)[0] != '\0' ? tcp_address(s->tcp) : "off", s->n_groups,
-             cfg->n_peers, s->disc != NULL ? "on" : "off");
+             cfg->n_peers, s->disc != NULL ? "on" : "off", s->n_links);
     *out = s;
     return 0;
 }
@@ -652,6 +671,7 @@ void sync_stop(struct sync *s)
     s->disc = NULL;
     tcp_stop(s->tcp);
     s->tcp = NULL;
+    sync_links_stop(s);
     uv_close((uv_handle_t *)&s->tick, on_tick_closed);
 }
 

@@ -118,6 +118,8 @@ void sync_job_peer_done(struct sync *s, struct sync_sess *x, int err)
         char addr[SYNC_NOTE_ID_MAX] = "";
         if (x->info != NULL)
             sync_address(x->info, addr, sizeof(addr));
+        else if (x->link != NULL)
+            snprintf(addr, sizeof(addr), "%s", x->link->device);
         job_error(j, addr, err);
         j->failed++;
     } else {
@@ -135,6 +137,35 @@ void sync_job_dial_failed(struct sync *s, int64_t job, const char *address, int 
     job_error(j, address, err);
     j->failed++;
     job_settle(j);
+}
+
+void sync_job_session_lost(struct sync *s, struct sync_sess *x)
+{
+    struct sync_job *j = job_find(s, x->job);
+    struct peer_stats now;
+
+    x->job = 0;
+    if (j == NULL || !j->running)
+        return;
+    peer_get_stats(x->p, &now);
+    moved(&now, &x->job_base, &j->posts_done, &j->bytes_done);
+}
+
+int sync_job_add(struct sync *s, int64_t job)
+{
+    struct sync_job *j = job_find(s, job);
+
+    if (j == NULL || !j->running)
+        return -KITH_ENOTFOUND;
+    j->peers++;
+    return 0;
+}
+
+void sync_job_attach(struct sync *s, struct sync_sess *x, int64_t job)
+{
+    (void)s;
+    x->job = job;
+    peer_get_stats(x->p, &x->job_base);
 }
 
 static void job_attach(struct sync_job *j, struct sync_sess *x)
@@ -176,6 +207,29 @@ static void job_add_peer(struct sync *s, struct sync_job *j, struct peer_info *e
     }
 }
 
+int64_t sync_job_new(struct sync *s)
+{
+    int64_t id = s->next_job++;
+    struct sync_job *j = &s->jobs[id % SYNC_JOBS_MAX];
+
+    memset(j, 0, sizeof(*j));
+    j->id = id;
+    j->running = 1;
+    return id;
+}
+
+int sync_job_answer(struct sync *s, int64_t id, json_t **out)
+{
+    struct sync_job *j = job_find(s, id);
+
+    *out = NULL;
+    if (j == NULL)
+        return -KITH_ENOTFOUND;
+    job_settle(j);
+    *out = json_pack("{s:I,s:I}", "sync_id", (json_int_t)id, "peers", (json_int_t)j->peers);
+    return *out != NULL ? 0 : -ENOMEM;
+}
+
 int sync_now(struct sync *s, const char *peer, json_t **out)
 {
     struct sync_job *j;
@@ -209,6 +263,7 @@ int sync_now(struct sync *s, const char *peer, json_t **out)
         j->running = 1;
         for (size_t i = 0; i < peers_count(s->peers); i++)
             job_add_peer(s, j, peers_at(s->peers, i));
+        sync_links_job(s, id);
     }
     job_settle(j);
     *out = json_pack("{s:I,s:I}", "sync_id", (json_int_t)id, "peers", (json_int_t)j->peers);
@@ -343,6 +398,12 @@ int sync_peers_json(struct sync *s, json_t **out)
         return -ENOMEM;
     for (size_t i = 0; i < peers_count(s->peers); i++) {
         if (json_array_append_new(list, peer_json(s, peers_at(s->peers, i))) < 0) {
+            json_decref(list);
+            return -ENOMEM;
+        }
+    }
+    for (size_t i = 0; i < s->n_links; i++) {
+        if (json_array_append_new(list, sync_link_json(s, s->links[i])) < 0) {
             json_decref(list);
             return -ENOMEM;
         }

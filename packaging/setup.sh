@@ -16,7 +16,7 @@ jobs=$(nproc 2>/dev/null || echo 2)
 
 # What the build needs, then what only the tests need.
 build_pkgs=(build-essential cmake pkg-config libsodium-dev libuv1-dev liblmdb-dev
-            libjansson-dev libinih-dev libhttp-parser-dev)
+            libjansson-dev libinih-dev libhttp-parser-dev libcmark-dev libqrencode-dev)
 test_pkgs=(libcriterion-dev clang libclang-rt-14-dev clang-format clang-tidy cppcheck
            jq socat lmdb-utils procps iproute2 python3)
 
@@ -60,13 +60,26 @@ cmd_run() {
     exec "$top/build/node/kithd" --data "$data"
 }
 
+# The browser tests (tests/browser): Debian's chromium, node and npm (Debian's,
+# unless a node and npm are already installed), and the npm packages pinned in
+# tests/browser/package-lock.json. playwright-core needs node 20 or newer.
+browser_deps() {
+    install_pkgs chromium
+    if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+        install_pkgs nodejs npm
+    fi
+    (cd "$top/tests/browser" && npm ci --no-audit --no-fund --loglevel=error &&
+        cp package-lock.json node_modules/.kith-lock)
+}
+
 cmd_test() {
     install_pkgs "${build_pkgs[@]}" "${test_pkgs[@]}"
+    browser_deps
     bash "$top/tests/run-all.sh"
 }
 
 case "${1:-}" in
-    deps) install_pkgs "${build_pkgs[@]}" "${test_pkgs[@]}" ;;
+    deps) install_pkgs "${build_pkgs[@]}" "${test_pkgs[@]}"; browser_deps ;;
     build) install_pkgs "${build_pkgs[@]}" "${test_pkgs[@]}"; build "$top/build" ;;
     run) cmd_run ;;
     test) cmd_test ;;

@@ -3,9 +3,11 @@
  * proto/PROTOCOL.md, "Set reconciliation"). This file owns the wire format
  * (varints, bounds, ranges, fingerprints), both roles' message processing
  * and the scratch index in struct kith_recon; recon_array.c has the
- * in-memory storage. Every incoming message is parsed twice: a first pass
- * that checks it completely and sizes the work, then a second that answers
- * it, so a malformed message changes nothing and reports no id.
+ * in-memory storage, recon_adapt.c the arithmetic of the adaptive split
+ * policy (how many buckets; this file measures what it needs). Every
+ * incoming message is parsed twice: a first pass that checks it completely
+ * and sizes the work, then a second that answers it, so a malformed message
+ * changes nothing and reports no id.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -14,9 +16,10 @@
 #include <sodium.h>
 
 #include "kith/recon.h"
+#include "recon_internal.h"
 
-#define BUCKETS 16
-#define IDLIST_BELOW ((size_t)2 * BUCKETS)
+#define BUCKETS RECON_BUCKETS
+#define IDLIST_BELOW ((size_t)RECON_IDLIST_BELOW)
 /* Room kept free under the frame limit, as the reference does. */
 #define FRAME_SLACK 200
 /* Largest encoded bound: ts varint, length byte, 32-byte prefix. */
@@ -25,6 +28,8 @@
 #define TAIL_MAX (2 + 1 + KITH_RECON_FP_BYTES)
 /* Most a fingerprint range of the peer's can make us write. */
 #define SPLIT_MAX (BOUND_MAX + 1 + BUCKETS * (BOUND_MAX + 1 + KITH_RECON_FP_BYTES))
+#define SPLIT_MAX_ADAPT                                                                            \
+    (BOUND_MAX + 1 + RECON_ADAPT_BUCKETS_MAX * (BOUND_MAX + 1 + KITH_RECON_FP_BYTES))
 /* Most an id list range makes us write, besides our ids themselves. */
 #define LIST_MAX (2 * (BOUND_MAX + 1) + KITH_RECON_VARINT_MAX)
 
@@ -251,7 +256,8 @@ struct survey {
 
 /* First pass: check every byte of msg (after a 0x61 version byte) and size
  * the answer. */
-static int survey(const uint8_t *msg, size_t len, size_t n_items, int responder, struct survey *s)
+static int survey(const uint8_t *msg, size_t len, size_t n_items, int responder, int adaptive,
+                  struct survey *s)
 {
     struct reader r = {msg, len, 1, 0};
     struct range g;
@@ -267,7 +273,7 @@ static int survey(const uint8_t *msg, size_t len, size_t n_items, int responder,
             return -KITH_EENCODING;
         prev = g.b.it;
         if (g.mode == KITH_RECON_FINGERPRINT)
-            need += SPLIT_MAX;
+            need += adaptive ? SPLIT_MAX_ADAPT : SPLIT_MAX;
         else if (g.mode == KITH_RECON_IDLIST)
             need += LIST_MAX;
         if (g.count > s->max_ids)
@@ -353,24 +359,26 @@ static int put_ids(struct writer *w, const struct kith_recon_storage *st, size_t
     return 0;
 }
 
-/* Describe our items [lo, hi), ending at bound ub: their ids if few, else
- * BUCKETS fingerprints of near-equal slices. */
+/* Describe our items [lo, hi), ending at bound ub: their ids if buckets is
+ * 0, else that many fingerprints of near-equal slices (1 <= buckets <= m). */
 static int split_range(struct writer *w, const struct kith_recon_storage *st, size_t lo, size_t hi,
-                       const struct bound *ub)
+                       const struct bound *ub, size_t buckets)
 {
-    size_t m = hi - lo, per = m / BUCKETS, extra = m % BUCKETS, cur = lo;
+    size_t m = hi - lo, per, extra, cur = lo;
     struct kith_recon_item a, b;
     uint8_t fp[KITH_RECON_FP_BYTES];
     struct bound nb;
     int rc;
 
-    if (m < IDLIST_BELOW) {
+    if (buckets == 0) {
         put_bound(w, ub);
         put_varint(w, KITH_RECON_IDLIST);
         put_varint(w, m);
         return put_ids(w, st, lo, hi);
     }
-    for (size_t i = 0; i < BUCKETS; i++) {
+    per = m / buckets;
+    extra = m % buckets;
+    for (size_t i = 0; i < buckets; i++) {
         size_t next = cur + per + (i < extra ? 1 : 0);
 
         if ((rc = range_fp(st, cur, next, fp)) < 0)
@@ -496,18 +504,27 @@ static int diff_ids(struct kith_recon *r, const uint8_t *ids, size_t k, size_t l
 
 /* ---- the protocol ---- */
 
-int kith_recon_init(struct kith_recon *r, const struct kith_recon_storage *st, size_t frame_limit,
-                    size_t max_in)
+int kith_recon_init_policy(struct kith_recon *r, const struct kith_recon_storage *st,
+                           size_t frame_limit, size_t max_in, enum kith_recon_policy policy)
 {
     if (r == NULL || st == NULL || st->size == NULL || st->get == NULL || st->lower_bound == NULL)
         return -KITH_EINVAL;
     if (frame_limit != 0 && frame_limit < KITH_RECON_FRAME_MIN)
         return -KITH_EINVAL;
+    if (policy != KITH_RECON_POLICY_REFERENCE && policy != KITH_RECON_POLICY_ADAPTIVE)
+        return -KITH_EINVAL;
     memset(r, 0, sizeof(*r));
     r->st = st;
     r->frame_limit = frame_limit;
     r->max_in = max_in;
+    r->policy = (int)policy;
     return 0;
+}
+
+int kith_recon_init(struct kith_recon *r, const struct kith_recon_storage *st, size_t frame_limit,
+                    size_t max_in)
+{
+    return kith_recon_init_policy(r, st, frame_limit, max_in, KITH_RECON_POLICY_REFERENCE);
 }
 
 void kith_recon_free(struct kith_recon *r)
@@ -523,7 +540,7 @@ int kith_recon_initiate(struct kith_recon *r, uint8_t *out, size_t cap, size_t *
 {
     struct writer w = {out, 0, cap, 0, 0};
     struct bound ub;
-    size_t n;
+    size_t n, buckets;
     int rc;
 
     if (r == NULL || out == NULL || out_len == NULL || r->role != 0)
@@ -532,7 +549,11 @@ int kith_recon_initiate(struct kith_recon *r, uint8_t *out, size_t cap, size_t *
         return rc;
     infinity(&ub);
     put(&w, (const uint8_t[]){KITH_RECON_VERSION}, 1);
-    if ((rc = split_range(&w, r->st, 0, n, &ub)) < 0)
+    if (r->policy == KITH_RECON_POLICY_ADAPTIVE)
+        buckets = (size_t)recon_adapt_buckets(n, 0, 0.0, 1);
+    else
+        buckets = n < IDLIST_BELOW ? 0 : BUCKETS;
+    if ((rc = split_range(&w, r->st, 0, n, &ub, buckets)) < 0)
         return rc;
     if (w.err)
         return w.err;
@@ -585,6 +606,38 @@ static void flush_skip(struct writer *w, int *skip, const struct bound *prev)
     }
 }
 
+/* Adaptive policy only, before answering: how dense the differences are,
+ * judged from how many of the peer's fingerprints differ from ours. */
+static int estimate(const struct kith_recon *r, const uint8_t *msg, size_t len, size_t n,
+                    double *density)
+{
+    const struct kith_recon_storage *st = r->st;
+    struct reader rd = {msg, len, 1, 0};
+    struct recon_est e;
+    struct range g;
+    size_t lo = 0, hi;
+    uint8_t fp[KITH_RECON_FP_BYTES];
+    int rc;
+
+    recon_est_init(&e);
+    while (rd.off < rd.len) {
+        if ((rc = get_range(&rd, &g)) < 0)
+            return rc;
+        if ((rc = st->lower_bound(st->ctx, lo, n, &g.b.it, &hi)) < 0)
+            return rc;
+        if (hi < lo || hi > n)
+            return -KITH_ESTORE;
+        if (g.mode == KITH_RECON_FINGERPRINT) {
+            if ((rc = range_fp(st, lo, hi, fp)) < 0)
+                return rc;
+            recon_est_add(&e, hi - lo, memcmp(fp, g.payload, sizeof(fp)) != 0);
+        }
+        lo = hi;
+    }
+    *density = recon_est_density(&e);
+    return 0;
+}
+
 /* Second pass: answer each range in turn, as the reference does. */
 static int process(struct kith_recon *r, const uint8_t *msg, size_t len, size_t n,
                    kith_recon_id_fn fn, void *arg, struct writer *w)
@@ -596,11 +649,16 @@ static int process(struct kith_recon *r, const uint8_t *msg, size_t len, size_t 
     size_t prev_idx = 0, lo, hi;
     uint8_t fp[KITH_RECON_FP_BYTES];
     int skip = 0, merged, over, rc;
+    double density = 0.0;
 
+    if (r->policy == KITH_RECON_POLICY_ADAPTIVE && (rc = estimate(r, msg, len, n, &density)) < 0)
+        return rc;
     memset(&prev, 0, sizeof(prev));
     put(w, (const uint8_t[]){KITH_RECON_VERSION}, 1);
     while (rd.off < rd.len) {
         size_t start = w->len;
+        uint64_t start_ts = w->last_ts;
+        int skip_before = skip;
 
         merged = 0;
         if ((rc = get_range(&rd, &g)) < 0)
@@ -617,8 +675,12 @@ static int process(struct kith_recon *r, const uint8_t *msg, size_t len, size_t 
             if ((rc = range_fp(st, lo, hi, fp)) < 0)
                 return rc;
             if (memcmp(fp, g.payload, sizeof(fp)) != 0) {
+                size_t m = hi - lo, buckets = m < IDLIST_BELOW ? 0 : BUCKETS;
+
+                if (r->policy == KITH_RECON_POLICY_ADAPTIVE)
+                    buckets = (size_t)recon_adapt_buckets(m, r->role != 1, density, 0);
                 flush_skip(w, &skip, &prev);
-                if ((rc = split_range(w, st, lo, hi, &g.b)) < 0)
+                if ((rc = split_range(w, st, lo, hi, &g.b, buckets)) < 0)
                     return rc;
             } else {
                 skip = 1;
@@ -651,6 +713,15 @@ static int process(struct kith_recon *r, const uint8_t *msg, size_t len, size_t 
 
             if (!merged)
                 w->len = start;
+            /* The reference drops a pending skip with the range, so the
+             * closing range re-covers ranges already settled and an
+             * initiator may report ids again; the adaptive policy keeps the
+             * skip (it fits: the slack holds it and the closing range). */
+            if (!merged && skip_before && r->policy == KITH_RECON_POLICY_ADAPTIVE) {
+                w->last_ts = start_ts;
+                put_bound(w, &prev);
+                put_varint(w, KITH_RECON_SKIP);
+            }
             infinity(&inf);
             if ((rc = range_fp(st, hi, n, fp)) < 0)
                 return rc;
@@ -694,7 +765,7 @@ int kith_recon_out_max(struct kith_recon *r, const uint8_t *msg, size_t len, siz
     }
     if ((rc = r->st->size(r->st->ctx, &n)) < 0)
         return rc;
-    if ((rc = survey(msg, len, n, r->role != 1, &s)) < 0)
+    if ((rc = survey(msg, len, n, r->role != 1, r->policy == KITH_RECON_POLICY_ADAPTIVE, &s)) < 0)
         return rc;
     *cap = r->frame_limit != 0 ? r->frame_limit : s.out_need;
     return 0;
@@ -725,7 +796,7 @@ int kith_recon_reconcile(struct kith_recon *r, const uint8_t *msg, size_t len, k
     }
     if ((rc = r->st->size(r->st->ctx, &n)) < 0)
         return rc;
-    if ((rc = survey(msg, len, n, r->role != 1, &s)) < 0)
+    if ((rc = survey(msg, len, n, r->role != 1, r->policy == KITH_RECON_POLICY_ADAPTIVE, &s)) < 0)
         return rc;
     if (cap < (r->frame_limit != 0 ? r->frame_limit : s.out_need))
         return -KITH_EBUFSIZE;

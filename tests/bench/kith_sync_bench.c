@@ -24,7 +24,9 @@
  * plus d items only the responder holds, reconciled in-process with
  * kith_recon: times in ms (as Kith posts have them) without and with the
  * frame limit kithd uses, and times in seconds (as in the sets the
- * reference figures come from) without. Round trips and bytes each way.
+ * reference figures come from) without. Round trips and bytes each way,
+ * each with the reference split policy and with the adaptive one kithd
+ * uses (names ending in _adaptive).
  *
  * Output is "name: value" lines (tests/bench/README.md says what each
  * means). Temp dirs are removed at the end unless --keep.
@@ -776,7 +778,7 @@ static void grow(uint8_t **buf, size_t *cap, size_t want)
 
 /* Reconcile initiator set x against responder set y. */
 static void recon_run(struct kith_recon_array *x, struct kith_recon_array *y, size_t limit,
-                      struct recon_cost *cost)
+                      enum kith_recon_policy policy, struct recon_cost *cost)
 {
     struct kith_recon_storage sx, sy;
     struct kith_recon rx, ry;
@@ -788,7 +790,8 @@ static void recon_run(struct kith_recon_array *x, struct kith_recon_array *y, si
     memset(cost, 0, sizeof(*cost));
     kith_recon_array_storage(x, &sx);
     kith_recon_array_storage(y, &sy);
-    if (kith_recon_init(&rx, &sx, limit, 0) < 0 || kith_recon_init(&ry, &sy, limit, 0) < 0)
+    if (kith_recon_init_policy(&rx, &sx, limit, 0, policy) < 0 ||
+        kith_recon_init_policy(&ry, &sy, limit, 0, policy) < 0)
         die("kith_recon_init");
     grow(&q, &qcap, limit > KITH_RECON_INITIATE_MAX ? limit : KITH_RECON_INITIATE_MAX);
     if ((r = kith_recon_initiate(&rx, q, qcap, &qlen)) < 0)
@@ -862,15 +865,24 @@ static void bench_recon(size_t n, int ms)
         }
         if (kith_recon_array_seal(&x) < 0 || kith_recon_array_seal(&y) < 0)
             die("cannot seal the sets (duplicate ids?)");
-        recon_run(&x, &y, 0, &c);
-        if (c.need != d)
-            die("n=%zu d=%zu: found %zu differences", n, d, c.need);
-        print_cost(n, d, ms ? "ms" : "s", &c);
-        if (ms) {
-            recon_run(&x, &y, node_limit, &c);
-            if (c.need < d)
+        for (int adaptive = 0; adaptive <= 1; adaptive++) {
+            enum kith_recon_policy pol =
+                adaptive ? KITH_RECON_POLICY_ADAPTIVE : KITH_RECON_POLICY_REFERENCE;
+            char what[64];
+
+            recon_run(&x, &y, 0, pol, &c);
+            if (c.need != d)
                 die("n=%zu d=%zu: found %zu differences", n, d, c.need);
-            print_cost(n, d, "ms_kithd_frame_limit", &c);
+            snprintf(what, sizeof(what), "%s%s", ms ? "ms" : "s", adaptive ? "_adaptive" : "");
+            print_cost(n, d, what, &c);
+            if (ms) {
+                /* kithd uses the adaptive policy (node/peer_recon.c). */
+                recon_run(&x, &y, node_limit, pol, &c);
+                if (c.need < d)
+                    die("n=%zu d=%zu: found %zu differences", n, d, c.need);
+                snprintf(what, sizeof(what), "ms_kithd_frame_limit%s", adaptive ? "_adaptive" : "");
+                print_cost(n, d, what, &c);
+            }
         }
         fflush(stdout);
         kith_recon_array_free(&x);

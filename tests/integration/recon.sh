@@ -54,6 +54,43 @@ run "mixed, limited" 0 -n 71000 -a 14500 -b 14500 "${lim[@]}" -s 12
 run "tiny frames" 0 -n 3000 -a 1000 -b 1000 -l 4096 -L 4096 -s 13
 run "tiny frames, clustered" 0 -n 3000 -a 1000 -b 1000 -c -l 4096 -L 4096 -s 14
 
+# The adaptive split policy (KITH_RECON_POLICY=adaptive) against itself and
+# against the reference policy in both roles: still exact, frames still fit,
+# and where many items differ far cheaper than the reference (785 KB here).
+ada="KITH_RECON_POLICY=adaptive $harness"
+# runp NAME MAX_BYTES HARNESS1 HARNESS2 DRIVER_ARGS...
+runp() {
+    local name=$1 max=$2 h1=$3 h2=$4 out
+    shift 4
+    out=$("$driver" "$@" "$h1" "$h2") || fail "$name: $out"
+    echo "$name: $out"
+    if [ "$max" -gt 0 ]; then
+        local up down
+        up=$(sed -n 's/.* up \([0-9]*\) .*/\1/p' <<<"$out")
+        down=$(sed -n 's/.* down \([0-9]*\) .*/\1/p' <<<"$out")
+        [ $((up + down)) -le "$max" ] || fail "$name: $((up + down)) bytes > $max"
+    fi
+}
+runp "adaptive: identical 100k" 400 "$ada" "$ada" -n 100000 -a 0 -b 0 -s 1
+runp "adaptive: random d=1000 in 100k" 500000 "$ada" "$ada" -n 100000 -a 500 -b 500 -s 7
+for pair in adaptive/reference reference/adaptive adaptive/adaptive; do
+    tag=$pair
+    h1=$harness
+    h2=$harness
+    [ "${pair%/*}" = adaptive ] && h1=$ada
+    [ "${pair#*/}" = adaptive ] && h2=$ada
+    runp "$tag random d=20 in 100k" 60000 "$h1" "$h2" -n 100000 -a 10 -b 10 -s 3
+    runp "$tag clustered d=200 in 100k" 60000 "$h1" "$h2" -n 100000 -a 100 -b 100 -c -s 5
+    runp "$tag empty initiator" 0 "$h1" "$h2" -n 0 -a 0 -b 3000 -s 7
+    runp "$tag empty responder" 0 "$h1" "$h2" -n 0 -a 3000 -b 0 -s 8
+    runp "$tag mixed, limited" 0 "$h1" "$h2" -n 71000 -a 14500 -b 14500 "${lim[@]}" -s 12
+    runp "$tag tiny frames" 0 "$h1" "$h2" -n 3000 -a 1000 -b 1000 -l 4096 -L 4096 -s 13
+    runp "$tag tiny frames, clustered" 0 "$h1" "$h2" -n 3000 -a 1000 -b 1000 -c -l 4096 -L 4096 -s 14
+done
+if KITH_RECON_POLICY=fast "$harness" 2>/dev/null <<<"seal"; then
+    fail "unknown policy accepted"
+fi
+
 # The reference's "two rounds" conversation through the harness, byte for byte.
 vec=$src/tests/vectors/recon-negentropy.txt
 awk '/^case two-rounds/{on=1} on&&/^end/{exit} on' "$vec" >"$tmp/case"

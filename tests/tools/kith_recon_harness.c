@@ -11,8 +11,9 @@
  *                             have,<hex id> and need,<hex id> lines, then
  *                             done or msg,<hex>; the responder prints msg,<hex>.
  * FRAMESIZELIMIT in the environment sets the frame size limit (0 or unset:
- * none). Any error prints a line on stderr and exits 1, as the reference's
- * harness dies on an exception.
+ * none); KITH_RECON_POLICY=adaptive selects the adaptive split policy
+ * (unset or "reference": the reference's, byte for byte). Any error prints a line on stderr and
+ * exits 1, as the reference's harness dies on an exception.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -113,6 +114,8 @@ int main(void)
     size_t frame_limit = 0, cap = 0, out_len;
     uint8_t *in = NULL, *out = NULL;
     char *line = NULL, *env = getenv("FRAMESIZELIMIT");
+    const char *pol = getenv("KITH_RECON_POLICY");
+    enum kith_recon_policy policy = KITH_RECON_POLICY_REFERENCE;
     size_t line_cap = 0;
     ssize_t got;
     int sealed = 0, initiator = 0, rc;
@@ -125,6 +128,10 @@ int main(void)
         if (errno != 0 || *end != '\0')
             die("bad FRAMESIZELIMIT", 0);
     }
+    if (pol != NULL && strcmp(pol, "adaptive") == 0)
+        policy = KITH_RECON_POLICY_ADAPTIVE;
+    else if (pol != NULL && *pol != '\0' && strcmp(pol, "reference") != 0)
+        die("bad KITH_RECON_POLICY", 0);
     kith_recon_array_init(&arr);
     while ((got = getline(&line, &line_cap, stdin)) >= 0) {
         size_t len = (size_t)got;
@@ -156,7 +163,7 @@ int main(void)
             if ((rc = kith_recon_array_seal(&arr)) < 0)
                 die("seal", rc);
             kith_recon_array_storage(&arr, &st);
-            if ((rc = kith_recon_init(&r, &st, frame_limit, 0)) < 0)
+            if ((rc = kith_recon_init_policy(&r, &st, frame_limit, 0, policy)) < 0)
                 die("frame size limit", rc);
             sealed = 1;
         } else if (strcmp(line, "initiate") == 0) {

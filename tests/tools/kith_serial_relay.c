@@ -5,7 +5,9 @@
  * it "replugs"), and forwards bytes between the two masters, both ways:
  *
  *   - throttled to the line rate of --baud (10 bits per byte: 8N1), so a
- *     writer is held back the way a real UART holds it back;
+ *     writer is held back the way a real UART holds it back, and bytes not
+ *     yet on the line are dropped when the writer flushes its output
+ *     (tcflush TCOFLUSH, seen through the masters' packet mode);
  *   - with each byte flipped (one random bit) with probability --flip and
  *     dropped with probability --drop, from a PRNG seeded by --seed, so a
  *     run can be repeated;
@@ -17,7 +19,7 @@
  *            [--seed N] [--unplug-seconds N] [--unplug-after N]
  * Prints "a=PATH" and "b=PATH" on stdout once ready. SIGUSR2 prints the
  * counters on stderr; SIGINT/SIGTERM prints them, removes the links (and
- * DIR if the relay made it) and exits 0.
+ * DIR if the relay made it: --dir names one that need not exist) and exits 0.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,6 +30,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -92,6 +96,9 @@ static int plug(struct end *e)
     cfmakeraw(&tio);
     tcsetattr(e->slave, TCSANOW, &tio);
     fcntl(e->master, F_SETFL, fcntl(e->master, F_GETFL) | O_NONBLOCK);
+    /* Packet mode: a read says when the slave's output was flushed. */
+    if (ioctl(e->master, TIOCPKT, &(int){1}) < 0)
+        return -1;
     snprintf(tmp, sizeof(tmp), "%s.new", e->link);
     unlink(tmp);
     if (symlink(name, tmp) < 0 || rename(tmp, e->link) < 0)
@@ -204,6 +211,11 @@ int main(int argc, char **argv)
         }
         dirpath = dirbuf;
         made_dir = 1;
+    } else if (mkdir(dirpath, 0700) == 0) {
+        made_dir = 1; /* a --dir that was not there: made, and removed at the end */
+    } else if (errno != EEXIST) {
+        fprintf(stderr, "kith-serial-relay: cannot create %s: %s\n", dirpath, strerror(errno));
+        return 1;
     }
     bps = baud / 10.0;
     for (int i = 0; i < 2; i++) {
@@ -275,7 +287,7 @@ int main(int argc, char **argv)
         last = t;
         for (int i = 0; i < 2; i++) {
             pfd[i].fd = ends[i].master;
-            pfd[i].events = 0;
+            pfd[i].events = POLLPRI; /* packet mode: the writer flushed */
             if (dirs[i].in_len < QMAX)
                 pfd[i].events |= POLLIN;
             if (dirs[1 - i].out_len > dirs[1 - i].out_off)
@@ -289,12 +301,23 @@ int main(int argc, char **argv)
             return 1;
         }
         for (int i = 0; i < 2; i++) {
-            if (pfd[i].revents & POLLIN) {
-                ssize_t n =
-                    read(ends[i].master, dirs[i].in + dirs[i].in_len, QMAX - dirs[i].in_len);
+            if (pfd[i].revents & (POLLIN | POLLPRI)) {
+                uint8_t pkt[QMAX + 1];
+                ssize_t n = read(ends[i].master, pkt, QMAX - dirs[i].in_len + 1);
 
-                if (n > 0)
-                    dirs[i].in_len += (size_t)n;
+                if (n > 0 && pkt[0] != TIOCPKT_DATA) {
+                    /* kithd flushed its output (tcflush TCOFLUSH): what it
+                     * wrote that the line has not carried yet is gone, as
+                     * on a UART. The pty would otherwise still hand over
+                     * the 4 KB its line discipline holds. */
+                    if (pkt[0] & TIOCPKT_FLUSHWRITE) {
+                        dirs[i].in_len = 0;
+                        tcflush(ends[i].master, TCIFLUSH);
+                    }
+                } else if (n > 1) {
+                    memcpy(dirs[i].in + dirs[i].in_len, pkt + 1, (size_t)n - 1);
+                    dirs[i].in_len += (size_t)n - 1;
+                }
             }
         }
     }

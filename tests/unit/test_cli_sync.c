@@ -72,7 +72,8 @@ Test(cli_sync, exchanged)
 
 Test(cli_sync, states_sources_errors)
 {
-    const char *states[] = {"idle", "backoff", "dialing", "handshake", "syncing", "live"};
+    const char *states[] = {"idle",    "backoff", "dialing", "handshake",
+                            "syncing", "live",    "waiting"};
 
     for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++) {
         syncview_state(states[i], buf, sizeof(buf));
@@ -91,11 +92,17 @@ Test(cli_sync, states_sources_errors)
     cr_assert_str_eq(buf, "named in the config");
     syncview_source("inbound", buf, sizeof(buf));
     cr_assert_str_eq(buf, "connected to this node");
+    syncview_source("serial", buf, sizeof(buf));
+    cr_assert_str_eq(buf, "over a serial line (Bluetooth or cable)");
     syncview_source(NULL, buf, sizeof(buf));
     cr_assert_str_eq(buf, "");
 
     syncview_error("ECONNREFUSED", buf, sizeof(buf));
     cr_assert_str_eq(buf, "connection refused");
+    syncview_error("ENOENT", buf, sizeof(buf));
+    cr_assert_str_eq(buf, "no such host or device");
+    syncview_error("EACCES", buf, sizeof(buf));
+    cr_assert_str_eq(buf, "no permission to open the device (see Permissions in SERIAL.md)");
     syncview_error("KITH_ESIGNATURE", buf, sizeof(buf));
     cr_assert_str_eq(buf, "it sent a post with a bad signature");
     syncview_error("the peer hung up", buf, sizeof(buf));

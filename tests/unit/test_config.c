@@ -132,8 +132,8 @@ Test(config, unknown_key_with_line_number)
 
 Test(config, unknown_section_and_outside)
 {
-    expect_error("[node]\nlog_level=info\n[web]\nport = 8080\n",
-                 "kithd.conf:4: unknown section [web]");
+    expect_error("[node]\nlog_level=info\n[www]\nport = 8080\n",
+                 "kithd.conf:4: unknown section [www]");
     expect_error("log_level = info\n",
                  "kithd.conf:1: setting \"log_level\" is outside any section (put it under "
                  "[node] or [control])");
@@ -396,8 +396,9 @@ Test(config, socket_path_too_long)
 Test(config, usage_names_every_option)
 {
     static const char *opts[] = {
-        "--data",    "--config", "--socket", "--log-level", "--key-file",    "--passphrase-stdin",
-        "--version", "--help",   "--listen", "--peer",      "--no-discovery"};
+        "--data",    "--config", "--socket", "--log-level", "--key-file",     "--passphrase-stdin",
+        "--version", "--help",   "--listen", "--peer",      "--no-discovery", "--serial",
+        "--web"};
 
     for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
         cr_assert(strstr(config_usage(), opts[i]) != NULL, "%s", opts[i]);
@@ -431,7 +432,9 @@ Test(config, example_file_parses)
     }
     fclose(in);
     fclose(out);
-    cr_assert_eq(settings, 16); /* every setting of the table is documented (peer twice) */
+    /* every setting of the table is documented (peer twice; [serial] with
+     * a second section of device and baud) */
+    cr_assert_eq(settings, 25);
     config_init(&c);
     cr_assert_eq(config_load_file(&c, on, err, sizeof(err)), 0, "%s", err);
     cr_assert_str_eq(c.data_dir, "/var/lib/kith");
@@ -440,6 +443,13 @@ Test(config, example_file_parses)
     cr_assert_str_eq(c.listen, "[::]:7711");
     cr_assert_eq(c.n_peers, 2);
     cr_assert_eq(c.discovery, 1);
+    cr_assert_eq(c.n_serials, 2);
+    cr_assert_str_eq(c.web_listen, "127.0.0.1:7780");
+    cr_assert_eq(c.allow_signup, 1);
+    cr_assert_str_eq(c.serials[0].device, "/dev/rfcomm0");
+    cr_assert_eq(c.serials[0].baud, 115200);
+    cr_assert_str_eq(c.serials[1].device, "/dev/ttyUSB0");
+    cr_assert_eq(c.serials[1].baud, 921600);
     unlink(on);
 }
 
@@ -638,4 +648,216 @@ Test(config, sync_syncs_capped_by_peers)
                  0);
     cr_assert_eq(config_resolve(&c, err, sizeof(err)), 0, "%s", err);
     cr_assert_eq(c.max_concurrent_syncs, 2);
+}
+
+/* ---- [serial] ---- */
+
+Test(config, serial_none_by_default)
+{
+    struct config c;
+
+    config_init(&c);
+    cr_assert_eq(c.n_serials, 0);
+}
+
+Test(config, serial_repeated_sections)
+{
+    struct config c;
+    const char *text = "[serial]\n"
+                       "device = /dev/rfcomm0\n"
+                       "\n"
+                       "[serial]\n"
+                       "device = /dev/ttyUSB0\n"
+                       "baud = 921600\n"
+                       "flow = rtscts\n"
+                       "role = responder\n"
+                       "[sync]\n"
+                       "listen = off\n"
+                       "[serial]\n"
+                       "device = /dev/ttyACM0\n"
+                       "role = initiator\n"
+                       "baud = 9600\n";
+
+    config_init(&c);
+    cr_assert_eq(config_load_string(&c, text, "k", err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(c.n_serials, 3);
+    cr_assert_str_eq(c.serials[0].device, "/dev/rfcomm0");
+    cr_assert_eq(c.serials[0].baud, 115200);
+    cr_assert_eq(c.serials[0].flow, SERIAL_FLOW_NONE);
+    cr_assert_eq(c.serials[0].role, SERIAL_ROLE_AUTO);
+    cr_assert_str_eq(c.serials[1].device, "/dev/ttyUSB0");
+    cr_assert_eq(c.serials[1].baud, 921600);
+    cr_assert_eq(c.serials[1].flow, SERIAL_FLOW_RTSCTS);
+    cr_assert_eq(c.serials[1].role, SERIAL_ROLE_RESPONDER);
+    cr_assert_str_eq(c.serials[2].device, "/dev/ttyACM0");
+    cr_assert_eq(c.serials[2].baud, 9600);
+    cr_assert_eq(c.serials[2].role, SERIAL_ROLE_INITIATOR);
+    cr_assert_str_eq(c.listen, "");
+}
+
+Test(config, serial_bad_values)
+{
+    expect_error("[serial]\nbaud = 115200\ndevice = /dev/x\n",
+                 "kithd.conf:2: each [serial] section must start with device = PATH (before "
+                 "\"baud\")");
+    /* A second section that forgets its device would set the first one's. */
+    expect_error("[serial]\ndevice = /dev/a\n[serial]\nflow = none\n",
+                 "kithd.conf:4: each [serial] section must start with device = PATH (before "
+                 "\"flow\")");
+    expect_error("[serial]\ndevice = /dev/a\nbaud = 115201\n",
+                 "kithd.conf:3: baud must be a standard rate (such as 9600, 57600, 115200, "
+                 "230400, 460800 or 921600), not \"115201\"");
+    expect_error("[serial]\ndevice = /dev/a\nbaud = fast\n",
+                 "kithd.conf:3: baud must be a whole number from 1 to 4000000, not \"fast\"");
+    expect_error("[serial]\ndevice = /dev/a\nflow = xon\n",
+                 "kithd.conf:3: flow must be none or rtscts, not \"xon\"");
+    expect_error("[serial]\ndevice = /dev/a\nrole = leader\n",
+                 "kithd.conf:3: role must be auto, initiator or responder, not \"leader\"");
+    expect_error("[serial]\ndevice = /dev/a\nbaud = 9600\nbaud = 9600\n",
+                 "kithd.conf:4: setting \"baud\" in [serial] is given twice");
+    expect_error("[serial]\ndevice =\n",
+                 "kithd.conf:2: device must be a path of 1 to 255 characters");
+}
+
+Test(config, serial_too_many)
+{
+    char text[CONFIG_SERIALS_MAX * 40 + 64], want[128];
+    size_t n = 0;
+
+    for (int i = 0; i <= CONFIG_SERIALS_MAX; i++)
+        n += (size_t)snprintf(text + n, sizeof(text) - n, "[serial]\ndevice = /dev/ttyUSB%d\n", i);
+    snprintf(want, sizeof(want), "kithd.conf:%d: too many serial devices (at most %d)",
+             2 * CONFIG_SERIALS_MAX + 2, CONFIG_SERIALS_MAX);
+    expect_error(text, want);
+}
+
+Test(config, serial_args)
+{
+    struct config c;
+    struct config_args a;
+    const char *argv[] = {"kithd", "--serial", "/tmp/relay/a@921600", "--serial=/dev/rfcomm1",
+                          NULL};
+
+    cr_assert_eq(parse(&a, argv), 0, "%s", err);
+    cr_assert_eq(a.n_serials, 2);
+    cr_assert_str_eq(a.serials[0], "/tmp/relay/a@921600");
+    config_init(&c);
+    cr_assert_eq(config_load_string(&c, "[serial]\ndevice=/dev/rfcomm0\nrole=initiator\n", "k", err,
+                                    sizeof(err)),
+                 0, "%s", err);
+    cr_assert_eq(config_from_args(&c, &a, err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(c.n_serials, 3);
+    cr_assert_str_eq(c.serials[0].device, "/dev/rfcomm0");
+    cr_assert_eq(c.serials[0].role, SERIAL_ROLE_INITIATOR);
+    cr_assert_str_eq(c.serials[1].device, "/tmp/relay/a");
+    cr_assert_eq(c.serials[1].baud, 921600);
+    cr_assert_eq(c.serials[1].role, SERIAL_ROLE_AUTO);
+    cr_assert_str_eq(c.serials[2].device, "/dev/rfcomm1");
+    cr_assert_eq(c.serials[2].baud, 115200);
+
+    const char *bad[] = {"kithd", "--serial", "/dev/x@12345", NULL};
+    cr_assert_eq(parse(&a, bad), 0);
+    config_init(&c);
+    cr_assert_eq(config_from_args(&c, &a, err, sizeof(err)), -KITH_EINVAL);
+    cr_assert_str_eq(err, "--serial must be DEVICE or DEVICE@BAUD with a standard baud rate (such "
+                          "as /dev/rfcomm0@115200), not \"/dev/x@12345\"");
+}
+
+Test(config, serial_args_too_many)
+{
+    const char *argv[2 * CONFIG_SERIALS_MAX + 4];
+    struct config_args a;
+    struct config c;
+    int n = 0;
+
+    argv[n++] = "kithd";
+    for (int i = 0; i <= CONFIG_SERIALS_MAX; i++) {
+        argv[n++] = "--serial";
+        argv[n++] = "/dev/ttyS0";
+    }
+    argv[n] = NULL;
+    cr_assert_eq(parse(&a, argv), -KITH_EINVAL);
+    cr_assert_str_eq(err, "too many --serial options (at most 8)");
+
+    argv[2 * CONFIG_SERIALS_MAX - 1] = NULL;
+    cr_assert_eq(parse(&a, argv), 0, "%s", err);
+    cr_assert_eq(a.n_serials, CONFIG_SERIALS_MAX - 1);
+    config_init(&c);
+    cr_assert_eq(
+        config_load_string(&c, "[serial]\ndevice=/a\n[serial]\ndevice=/b\n", "k", err, sizeof(err)),
+        0, "%s", err);
+    cr_assert_eq(config_from_args(&c, &a, err, sizeof(err)), -KITH_EINVAL);
+    cr_assert_str_eq(err, "too many serial devices in the config file and --serial (at most 8)");
+}
+
+/* ---- [web] ---- */
+
+Test(config, web_defaults)
+{
+    struct config c;
+
+    config_init(&c);
+    cr_assert_str_eq(c.web_listen, CONFIG_WEB_DEFAULT);
+    cr_assert_str_eq(c.web_listen, "127.0.0.1:7780");
+    cr_assert_eq(c.allow_signup, -1);
+    strcpy(c.data_dir, "/d");
+    cr_assert_eq(config_resolve(&c, err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(c.allow_signup, 1); /* this machine only: open */
+}
+
+Test(config, web_keys)
+{
+    struct config c;
+
+    config_init(&c);
+    cr_assert_eq(config_load_string(&c, "[web]\nlisten = 0.0.0.0:8080\n", "k", err, sizeof(err)), 0,
+                 "%s", err);
+    cr_assert_str_eq(c.web_listen, "0.0.0.0:8080");
+    strcpy(c.data_dir, "/d");
+    cr_assert_eq(config_resolve(&c, err, sizeof(err)), 0);
+    cr_assert_eq(c.allow_signup, 0); /* the LAN: invite only unless said */
+    config_init(&c);
+    cr_assert_eq(config_load_string(&c, "[web]\nlisten = [::]:8080\nallow_signup = yes\n", "k", err,
+                                    sizeof(err)),
+                 0, "%s", err);
+    strcpy(c.data_dir, "/d");
+    cr_assert_eq(config_resolve(&c, err, sizeof(err)), 0);
+    cr_assert_str_eq(c.web_listen, "[::]:8080");
+    cr_assert_eq(c.allow_signup, 1);
+    config_init(&c);
+    cr_assert_eq(
+        config_load_string(&c, "[web]\nlisten = off\nallow_signup = no\n", "k", err, sizeof(err)),
+        0);
+    cr_assert_str_eq(c.web_listen, "");
+    cr_assert_eq(c.allow_signup, 0);
+}
+
+Test(config, web_bad_values)
+{
+    expect_error("[web]\nlisten = localhost:80\n",
+                 "kithd.conf:2: web listen must be ADDR:PORT with a numeric address (such as "
+                 "127.0.0.1:7780 or 0.0.0.0:7780) or off, not \"localhost:80\"");
+    expect_error("[web]\nallow_signup = maybe\n",
+                 "kithd.conf:2: allow_signup must be yes or no, not \"maybe\"");
+}
+
+Test(config, web_args)
+{
+    const char *argv[] = {"kithd", "--web", "127.0.0.1:0"};
+    const char *off[] = {"kithd", "--web=off"};
+    const char *bad[] = {"kithd", "--web", "nowhere"};
+    struct config_args a;
+    struct config c;
+
+    cr_assert_eq(config_parse_args(3, argv, &a, err, sizeof(err)), 0, "%s", err);
+    cr_assert_str_eq(a.web, "127.0.0.1:0");
+    config_init(&c);
+    cr_assert_eq(config_from_args(&c, &a, err, sizeof(err)), 0, "%s", err);
+    cr_assert_str_eq(c.web_listen, "127.0.0.1:0");
+    cr_assert_eq(config_parse_args(2, off, &a, err, sizeof(err)), 0);
+    cr_assert_eq(config_from_args(&c, &a, err, sizeof(err)), 0);
+    cr_assert_str_eq(c.web_listen, "");
+    cr_assert_eq(config_parse_args(3, bad, &a, err, sizeof(err)), 0);
+    cr_assert_eq(config_from_args(&c, &a, err, sizeof(err)), -KITH_EINVAL);
+    cr_assert(strncmp(err, "--web listen must be", 20) == 0, "%s", err);
 }

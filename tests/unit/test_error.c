@@ -68,6 +68,11 @@ Test(error, errno_values)
     cr_assert_str_eq(kith_errname(-EACCES), "EACCES");
     cr_assert_str_eq(kith_errname(-ENOSPC), "ENOSPC");
     cr_assert_str_eq(kith_errname(-ECONNREFUSED), "ECONNREFUSED");
+    /* What the serial transport reports (node/serial.c). */
+    cr_assert_str_eq(kith_errname(-ENOTTY), "ENOTTY");
+    cr_assert_str_eq(kith_errname(-EBADMSG), "EBADMSG");
+    cr_assert_str_eq(kith_errname(-EHOSTDOWN), "EHOSTDOWN");
+    cr_assert_str_eq(kith_errname(-ENOBUFS), "ENOBUFS");
     /* An errno without a listed name still gets a name. */
     cr_assert_str_eq(kith_errname(-EXDEV), "ERRNO");
     cr_assert_str_eq(kith_strerror(-EXDEV), strerror(EXDEV));

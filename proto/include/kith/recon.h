@@ -14,9 +14,11 @@
  * on demand and kept in struct kith_recon, used to match a peer's id list
  * against ours; its size is bounded by the largest incoming message / 6.
  *
- * How each side splits ranges and when it lists ids follows the reference
- * implementation exactly (16 buckets, id lists below 32 items, the frame size
- * rule), so our messages are the same bytes the reference would send.
+ * By default how each side splits ranges and when it lists ids follows the
+ * reference implementation exactly (16 buckets, id lists below 32 items, the
+ * frame size rule), so our messages are the same bytes the reference would
+ * send; KITH_RECON_POLICY_ADAPTIVE makes other valid choices that cost far
+ * fewer bytes where many items differ (see enum kith_recon_policy).
  *
  * A struct kith_recon_array (a sorted array in memory, proto/recon_array.c)
  * implements the storage interface for tests, the harness and small sets.
@@ -80,12 +82,33 @@ struct kith_recon_storage {
     int (*sum)(void *ctx, size_t begin, size_t end, uint8_t sum[KITH_RECON_SUM_BYTES]);
 };
 
+/*
+ * How a side splits a range whose fingerprints differ, and when it lists ids
+ * instead. Either way every message is valid Negentropy V1 and either side
+ * can talk to any V1 peer whatever policy the peer uses.
+ *
+ * REFERENCE: as the reference implementation (16 buckets, ids below 32
+ *            items); the same bytes it sends, as the test vectors check.
+ * ADAPTIVE:  estimates from the share of differing fingerprints in each
+ *            message how many differences a range holds, splits it so that
+ *            each bucket gets about one, and lets the last ranges be a few
+ *            items listed by the responder alone (an initiator lists only
+ *            ranges it holds nothing of); it never takes more messages than
+ *            the reference for a range of the same size. Far fewer bytes
+ *            where many items differ, fewer where few do.
+ */
+enum kith_recon_policy {
+    KITH_RECON_POLICY_REFERENCE = 0,
+    KITH_RECON_POLICY_ADAPTIVE = 1,
+};
+
 /* One side of one reconciliation. Fields are private. */
 struct kith_recon {
     const struct kith_recon_storage *st;
     size_t frame_limit;
     size_t max_in;
-    int role; /* 0 none yet, 1 initiator, 2 responder */
+    int role;   /* 0 none yet, 1 initiator, 2 responder */
+    int policy; /* enum kith_recon_policy */
     uint8_t *scratch;
     size_t scratch_cap;
 };
@@ -108,6 +131,14 @@ typedef int (*kith_recon_id_fn)(void *arg, int have, const uint8_t id[KITH_RECON
  */
 int kith_recon_init(struct kith_recon *r, const struct kith_recon_storage *st, size_t frame_limit,
                     size_t max_in);
+
+/*
+ * kith_recon_init with a split policy (kith_recon_init uses
+ * KITH_RECON_POLICY_REFERENCE). Returns 0, or -KITH_EINVAL (as
+ * kith_recon_init, or an unknown policy). Allocates nothing.
+ */
+int kith_recon_init_policy(struct kith_recon *r, const struct kith_recon_storage *st,
+                           size_t frame_limit, size_t max_in, enum kith_recon_policy policy);
 
 /* Free the scratch index. r may be reused with kith_recon_init. */
 void kith_recon_free(struct kith_recon *r);
@@ -144,9 +175,9 @@ int kith_recon_initiate(struct kith_recon *r, uint8_t *out, size_t cap, size_t *
  * Parse errors are found before fn is ever called.
  *
  * fn may see an id again in a later round, but only after the responder cut
- * a message short at its frame limit: the protocol then re-covers ranges the
- * initiator had already settled (the reference behaves the same). Treat
- * reports as idempotent.
+ * a message short at its frame limit, or a reference-policy initiator cut its
+ * own: the protocol then re-covers ranges the initiator had already settled
+ * (the reference behaves the same). Treat reports as idempotent.
  */
 int kith_recon_reconcile(struct kith_recon *r, const uint8_t *msg, size_t len, kith_recon_id_fn fn,
                          void *arg, uint8_t *out, size_t cap, size_t *out_len);
