@@ -39,6 +39,9 @@
 #include "transport.h"
 
 #define PEER_MAX_MSG ((size_t)512 * 1024) /* our HELLO max_msg */
+/* RECON round trips allowed per group and round (frame limits can add a
+ * few to the log16(n) an honest exchange needs). */
+#define PEER_RECON_ROUNDS_MAX 64
 #define PEER_BATCH_MAX                                                                             \
     ((size_t)256 * 1024)                   /* largest POSTS we build (less if the peer says so)    \
                                             */

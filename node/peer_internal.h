@@ -90,6 +90,7 @@ struct peer {
     uint64_t barrier;   /* nonce of the PING that closes a round; 0 none */
     int barrier_passed;
     uint64_t round_needs, round_got;
+    uint64_t group_rounds; /* initiator: RECON round trips of the current group */
 
     /* Send queue */
     struct peer_out *out_head, *out_tail;

@@ -99,6 +99,7 @@ static int round_next(struct peer *p)
     if (r == 0) {
         p->awaiting = 1;
         p->st.round_trips++;
+        p->group_rounds = 1;
     }
     return r;
 }
@@ -175,6 +176,10 @@ static int recon_initiator(struct peer *p, int g, const uint8_t *data, size_t le
         peer_recon_end(p);
         return round_next(p);
     }
+    /* An honest peer needs about log16(n) rounds; one that keeps saying
+     * "everything differs" would hold the session (and a sync slot) forever. */
+    if (++p->group_rounds > PEER_RECON_ROUNDS_MAX)
+        return -KITH_EPROTOCOL;
     p->awaiting = 1;
     p->st.round_trips++;
     return 0;

@@ -193,9 +193,12 @@ int peers_inbound(struct peers *p, const uint8_t key[PEERS_KEY_BYTES], const str
     if (r < 0)
         return r;
     (*out)->connected++;
-    (*out)->failures = 0;
-    (*out)->next_attempt_ms = 0;
     return 0;
+}
+
+int peers_backed_off(const struct peers *p, const struct peer_info *e)
+{
+    return e->severe && e->next_attempt_ms > now(p);
 }
 
 void peers_set_key(struct peers *p, struct peer_info *e, const uint8_t key[PEERS_KEY_BYTES])
@@ -243,6 +246,7 @@ void peers_failed(struct peers *p, struct peer_info *e, int severe)
     e->dialing = 0;
     if (e->failures < UINT32_MAX)
         e->failures++;
+    e->severe = severe;
     if (severe) {
         delay = PEERS_BACKOFF_MAX_MS;
     } else {
@@ -262,6 +266,7 @@ void peers_connected(struct peers *p, struct peer_info *e)
     e->dialing = 0;
     e->connected++;
     e->failures = 0;
+    e->severe = 0;
     e->next_attempt_ms = 0;
     e->last_seen_ms = now(p);
 }

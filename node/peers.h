@@ -49,6 +49,7 @@ struct peer_info {
     uint64_t last_attempt_ms; /* last dial; 0 never */
     uint64_t next_attempt_ms; /* do not dial before this; 0 = now */
     uint32_t failures;        /* dials or sessions failed in a row */
+    int severe;               /* the last failure was the peer's fault (a forged post...) */
     int dialing;              /* a dial is in flight */
     uint32_t connected;       /* open sessions with it */
 
@@ -115,6 +116,12 @@ void peers_set_key(struct peers *p, struct peer_info *e, const uint8_t key[PEERS
 /* Whether e may be dialed now: an address or host known, not dialing, not
  * connected, and its backoff has passed. */
 int peers_is_due(const struct peers *p, const struct peer_info *e);
+
+/* 1 if e's last session failed by its own fault (severe) and the backoff has
+ * not run out: a session it opens to us is refused until then (else a node
+ * that sent forged posts could come straight back). A node whose connection
+ * merely dropped may reconnect at once. 0 otherwise. */
+int peers_backed_off(const struct peers *p, const struct peer_info *e);
 
 /* The time (ms, the table's clock) when the next entry that is not dialing
  * or connected becomes due; 0 if one is due now; UINT64_MAX if none. */

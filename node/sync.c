@@ -292,6 +292,11 @@ static int on_handshake(struct peer *p, void *arg)
     }
     if (!peer_initiator(p) && syncing_count(s) > s->cfg.max_syncs)
         return KITH_BYE_BUSY;
+    if (!peer_initiator(p)) {
+        const struct peer_info *known = peers_find_key(s->peers, key);
+        if (known != NULL && peers_backed_off(s->peers, known))
+            return KITH_BYE_BUSY;
+    }
     if (x->link != NULL) {
         sync_link_handshake(s, x, key);
         return 0;

@@ -157,6 +157,15 @@ for spec in garbage:KITH_EDECRYPT oversize:KITH_ETOOBIG oversize-want:KITH_ETOOB
     serving "$mode"
 done
 
+say "a rogue that sent a forged post and comes straight back as the same node is refused"
+skey=$(printf '5a%.0s' $(seq 32))
+rogue forged --invite "$code" --count 1 --key "$skey"
+backed_off "$rkey" KITH_ESIGNATURE
+rogue probe --key "$skey"
+grep -q '^result: .*closed after BYE [0-9]* (busy)' <<<"$rogue_out" ||
+    fail "A accepted a backed-off node again: $rogue_out"
+backed_off "$rkey" KITH_ESIGNATURE
+
 # Modes whose fault is found during the handshake: A closes without a word
 # (PROTOCOL.md: handshake failures are not explained); no key is known, so
 # the log names the connection.
@@ -180,6 +189,22 @@ for spec in garbage-hs:KITH_E oversize-hs:KITH_EBUFSIZE stall:ETIMEDOUT; do
     unchanged
     serving "$mode"
 done
+
+say "rogue endless: a member that answers every RECON with 'everything differs' is cut off"
+set_before=$(sl_set $A "$gid")
+eport=$((20000 + RANDOM % 20000))
+"$KITH_ROGUE" --listen "$eport" --mode endless --invite "$code" --timeout 20 \
+    >"$SL_TMP/rogue-endless.out" 2>&1 &
+epid=$!
+sl_wait 5 "the endless rogue listens" grep -q '^listening' "$SL_TMP/rogue-endless.out"
+log_mark $A
+k $A sync --peer "127.0.0.1:$eport" --timeout 30
+[ "$rc" -ne 0 ] || fail "kith sync with the endless rogue succeeded"
+sl_wait 10 "A ends the endless session" log_has $A " peer\.error peer=.* error=KITH_EPROTOCOL"
+kill "$epid" 2>/dev/null || true
+wait "$epid" 2>/dev/null || true
+unchanged
+serving endless
 
 say "rogue nogroup: a peer that proves no group of A's gets BYE (no groups) and nothing else"
 set_before=$(sl_set $A "$gid")

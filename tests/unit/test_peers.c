@@ -142,6 +142,36 @@ Test(peers, configured_duplicates_and_bad)
     peers_free(p);
 }
 
+Test(peers, inbound_refused_only_after_a_severe_failure)
+{
+    struct peers *p = new_table();
+    struct peer_info *e = NULL, *f = NULL;
+    struct sockaddr_in a;
+    uint8_t k[32];
+
+    memset(k, 7, sizeof(k));
+    addr4(&a, "192.0.2.9", 40000);
+    cr_assert_geq(peers_inbound(p, k, (struct sockaddr *)&a, &e), 0);
+    cr_assert(!peers_backed_off(p, e));
+    /* A dropped connection: it may come straight back. */
+    peers_failed(p, e, 0);
+    peers_disconnected(p, e);
+    cr_assert(!peers_backed_off(p, e));
+    /* A forged post: refused until the backoff runs out, and coming back
+     * does not clear it. */
+    peers_failed(p, e, 1);
+    cr_assert(peers_backed_off(p, e));
+    cr_assert_geq(peers_inbound(p, k, (struct sockaddr *)&a, &f), 0);
+    cr_assert_eq(f, e);
+    peers_disconnected(p, e);
+    cr_assert(peers_backed_off(p, e));
+    clock_ms += PEERS_BACKOFF_MAX_MS - 1;
+    cr_assert(peers_backed_off(p, e));
+    clock_ms += 1;
+    cr_assert(!peers_backed_off(p, e));
+    peers_free(p);
+}
+
 Test(peers, heard_and_keys)
 {
     struct peers *p = new_table();
