@@ -381,9 +381,9 @@ json_t *sync_link_json(struct sync *s, const struct sync_link *k)
                      "serial", "baud", (json_int_t)k->baud, "last_seen_ms",
                      (json_int_t)k->last_seen_ms, "last_sync_ms", (json_int_t)k->last_sync_ms,
                      "state", link_state(k), "posts_sent",
-                     (json_int_t)(k->posts_out + now.posts_out), "posts_received",
-                     (json_int_t)(k->posts_in + now.posts_in), "bytes_sent",
-                     (json_int_t)(k->bytes_out + now.bytes_out), "bytes_received",
-                     (json_int_t)(k->bytes_in + now.bytes_in), "last_error",
+                     (json_int_t)k->posts_out + (json_int_t)now.posts_out, "posts_received",
+                     (json_int_t)k->posts_in + (json_int_t)now.posts_in, "bytes_sent",
+                     (json_int_t)k->bytes_out + (json_int_t)now.bytes_out, "bytes_received",
+                     (json_int_t)k->bytes_in + (json_int_t)now.bytes_in, "last_error",
                      k->last_err != 0 ? json_string(kith_errname(k->last_err)) : json_null());
 }
