@@ -47,6 +47,7 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "benchprep.h"
 #include "kith/invite.h"
 #include "kith/post.h"
 #include "service.h"
@@ -101,125 +102,59 @@ __attribute__((format(printf, 1, 2), noreturn)) static void die(const char *fmt,
 
 /* ---- preparing the data dirs in-process ---- */
 
-struct prep {
-    struct store *st;
-    struct vault *v;
-    struct service *svc;
-    struct service_session *sess;
-};
-
-static void prep_open(struct prep *p, const char *dir, const char *name)
-{
-    char key[PATH_MAX + 16];
-    int r;
-
-    memset(p, 0, sizeof(*p));
-    snprintf(key, sizeof(key), "%s/node.key", dir);
-    if ((r = store_open(dir, &p->st)) < 0 || (r = vault_open_keyfile(p->st, key, &p->v)) < 0 ||
-        (r = service_open(p->st, p->v, &(struct service_config){0}, &p->svc)) < 0 ||
-        (r = service_account_create(p->svc, name, "bench", 5, &p->sess)) < 0)
-        die("preparing %s: %s", dir, kith_strerror(r));
-}
-
-static void prep_close(struct prep *p)
-{
-    service_close(p->svc);
-    vault_close(p->v);
-    store_close(p->st);
-}
-
-/* Sign and seal a post with a body_len-byte body; returns its sealed size. */
-static size_t make_post(const struct kith_invite *inv, const uint8_t *sk, uint64_t created_ms,
-                        const char *body, size_t body_len, struct kith_post *p, uint8_t *out)
-{
-    static uint8_t work[KITH_POST_SEALED_MAX];
-    size_t len = 0;
-    int r;
-
-    memset(p, 0, sizeof(*p));
-    p->outer.version = KITH_POST_VERSION;
-    memcpy(p->outer.group_id, inv->group_id, sizeof(p->outer.group_id));
-    p->outer.epoch = inv->epoch;
-    p->outer.created_ms = created_ms;
-    randombytes_buf(p->outer.nonce, sizeof(p->outer.nonce));
-    p->kind = KITH_POST_KIND_POST;
-    p->topic = "Direct payments";
-    p->topic_len = strlen(p->topic);
-    p->body = body;
-    p->body_len = body_len;
-    if ((r = kith_post_sign(p, sk, work, sizeof(work))) < 0 ||
-        (r = kith_post_seal(p, inv->group_key, out, KITH_POST_SEALED_MAX, &len)) < 0)
-        die("sealing a post: %s", kith_strerror(r));
-    return len;
-}
-
-/* A: a group and o->posts posts; B: joined by the invite. *sealed_total
- * and *body_len: what the posts are. */
+/* A: a group and o->posts posts; B: joined by the invite. *sealed_total:
+ * the posts' sealed bytes. Sets o->body from o->size when it is 0. */
 static void prepare(struct opts *o, const char *dir_a, const char *dir_b, uint64_t *sealed_total)
 {
     static char body[KITH_POST_SEALED_MAX];
-    struct prep a, b;
+    struct bench_node a, b;
+    struct bench_writer w;
     struct kith_invite inv;
     uint8_t pk[KITH_PUBKEY_BYTES], sk[KITH_SECKEY_BYTES];
     char code[KITH_INVITE_TEXT_MAX];
-    struct kith_post *posts = calloc(BATCH, sizeof(*posts));
-    struct service_incoming *in = calloc(BATCH, sizeof(*in));
-    uint8_t *sealed = malloc((size_t)BATCH * KITH_POST_SEALED_MAX);
     uint64_t base = (uint64_t)time(NULL) * 1000 - o->posts - (uint64_t)3600 * 1000;
-    json_t *j = NULL;
+    struct bench_post p = {.kind = KITH_POST_KIND_POST, .topic = "Direct payments", .body = body};
     int r;
 
-    if (posts == NULL || in == NULL || sealed == NULL)
-        die("out of memory");
     for (size_t i = 0; i < sizeof(body); i++)
         body[i] = "Notes from the meetup about direct payments and reviews.\n"[i % 57];
-    prep_open(&a, dir_a, "ana");
-    if ((r = service_group_create(a.svc, a.sess, "bench", NULL, 0, &j)) < 0)
-        die("group.create: %s", kith_strerror(r));
-    json_decref(j);
-    if ((r = service_group_invite(a.svc, a.sess, "bench", &j)) < 0)
-        die("group.invite: %s", kith_strerror(r));
-    snprintf(code, sizeof(code), "%s", json_string_value(json_object_get(j, "code")));
-    json_decref(j);
-    if (kith_invite_decode(code, strlen(code), &inv) != 0)
-        die("cannot decode our own invite code");
+    if ((r = bench_node_open(&a, dir_a, "ana", "bench")) < 0 ||
+        (r = bench_group_create(&a, "bench", &inv, code, sizeof(code))) < 0)
+        die("preparing %s: %s", dir_a, kith_strerror(r));
     crypto_sign_keypair(pk, sk);
     if (o->body == 0) {
         /* The body that makes a sealed post o->size bytes. */
-        size_t overhead = make_post(&inv, sk, base, body, 100, &posts[0], sealed) - 100;
+        struct kith_post probe = {.outer.version = KITH_POST_VERSION,
+                                  .kind = KITH_POST_KIND_POST,
+                                  .topic = p.topic,
+                                  .topic_len = strlen(p.topic),
+                                  .body = body,
+                                  .body_len = 100};
+        size_t overhead = kith_post_sealed_size(&probe) - 100;
 
         if (o->size <= overhead + 1)
             die("--size %zu: a post takes at least %zu bytes", o->size, overhead + 2);
         o->body = o->size - overhead;
     }
-    *sealed_total = 0;
-    for (size_t from = 0; from < o->posts; from += BATCH) {
-        size_t n = o->posts - from < BATCH ? o->posts - from : BATCH, stored = 0;
-
-        for (size_t i = 0; i < n; i++) {
-            uint8_t *s = sealed + i * KITH_POST_SEALED_MAX;
-
-            in[i].sealed = s;
-            in[i].len = make_post(&inv, sk, base + from + i, body, o->body, &posts[i], s);
-            in[i].post = &posts[i];
-            kith_post_id(s, in[i].len, in[i].id);
-            *sealed_total += in[i].len;
-        }
-        if ((r = service_accept_batch(a.svc, in, n, NULL, &stored)) < 0 || stored != n)
-            die("storing posts on A: %s (%zu of %zu)", kith_strerror(r), stored, n);
+    p.body_len = o->body;
+    if ((r = bench_writer_init(&w, a.svc, &inv, sk, BATCH)) < 0)
+        die("preparing %s: %s", dir_a, kith_strerror(r));
+    for (size_t i = 0; i < o->posts; i++) {
+        p.created_ms = base + i;
+        if ((r = bench_writer_add(&w, &p, NULL, NULL)) < 0)
+            die("storing posts on A: %s (%zu stored)", kith_strerror(r), w.stored_total);
     }
-    prep_close(&a);
-    prep_open(&b, dir_b, "bo");
-    if ((r = service_group_join(b.svc, b.sess, code, &j)) < 0)
-        die("group.join: %s", kith_strerror(r));
-    json_decref(j);
-    prep_close(&b);
+    if ((r = bench_writer_flush(&w)) < 0)
+        die("storing posts on A: %s (%zu stored)", kith_strerror(r), w.stored_total);
+    *sealed_total = w.sealed_total;
+    bench_writer_free(&w);
+    bench_node_close(&a);
+    if ((r = bench_node_open(&b, dir_b, "bo", "bench")) < 0 || (r = bench_group_join(&b, code)) < 0)
+        die("preparing %s: %s", dir_b, kith_strerror(r));
+    bench_node_close(&b);
     sodium_memzero(sk, sizeof(sk));
     sodium_memzero(&inv, sizeof(inv));
     sodium_memzero(code, sizeof(code));
-    free(posts);
-    free(in);
-    free(sealed);
 }
 
 /* ---- processes ---- */
