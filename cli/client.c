@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -27,25 +28,49 @@ struct client {
     size_t len, cap;
 };
 
-int client_default_socket(char *buf, size_t cap)
+/* There, or there but out of reach (the system node's directory is open to
+ * its group only): worth pointing kith at, so an error names it. */
+static int socket_there(const char *path)
+{
+    struct stat sb;
+
+    return stat(path, &sb) == 0 || errno == EACCES;
+}
+
+int client_default_socket_at(const char *system_path, char *buf, size_t cap)
 {
     const char *s = getenv("KITH_SOCKET");
+    const char *data = getenv("KITH_DATA");
     const char *v;
-    int n;
+    int n = -1, per_user = 1;
 
-    if (s && *s)
+    if (s && *s) {
         n = snprintf(buf, cap, "%s", s);
-    else if ((v = getenv("KITH_DATA")) && *v)
-        n = snprintf(buf, cap, "%s/kithd.sock", v);
-    else if ((v = getenv("XDG_DATA_HOME")) && *v == '/') /* XDG: ignore a relative one */
+        per_user = 0;
+    } else if (data && *data) {
+        n = snprintf(buf, cap, "%s/kithd.sock", data);
+        per_user = 0;
+    } else if ((v = getenv("XDG_DATA_HOME")) && *v == '/') { /* XDG: ignore a relative one */
         n = snprintf(buf, cap, "%s/kith/kithd.sock", v);
-    else if ((v = getenv("HOME")) && *v)
+    } else if ((v = getenv("HOME")) && *v) {
         n = snprintf(buf, cap, "%s/.local/share/kith/kithd.sock", v);
-    else
+    }
+    if (n >= 0 && (size_t)n >= cap)
+        return -ENAMETOOLONG;
+    /* No node of this user's own, but the packaged system node runs. */
+    if (per_user && (n < 0 || !socket_there(buf)) && system_path != NULL &&
+        socket_there(system_path))
+        n = snprintf(buf, cap, "%s", system_path);
+    if (n < 0)
         return -ENOENT;
-    if (n < 0 || (size_t)n >= cap)
+    if ((size_t)n >= cap)
         return -ENAMETOOLONG;
     return 0;
+}
+
+int client_default_socket(char *buf, size_t cap)
+{
+    return client_default_socket_at(CLIENT_SYSTEM_SOCKET, buf, cap);
 }
 
 int client_new(const char *path, struct client **out)
@@ -395,8 +420,14 @@ void client_explain(const struct client_error *err, const struct client_what *wh
         break;
     case EACCES:
     case EPERM:
-        snprintf(buf, cap, "you may not use the node's socket at %s (it belongs to another user)",
-                 p);
+        if (strcmp(p, CLIENT_SYSTEM_SOCKET) == 0)
+            snprintf(buf, cap,
+                     "you may not use the system node's socket at %s (ask whoever runs this "
+                     "machine to add you to the kith group, then log in again)",
+                     p);
+        else
+            snprintf(buf, cap,
+                     "you may not use the node's socket at %s (it belongs to another user)", p);
         break;
     case ENAMETOOLONG:
         snprintf(buf, cap, "the socket path is too long (at most 107 bytes): %s", p);

@@ -36,15 +36,25 @@ struct client_what {
     const char *account; /* an account name */
 };
 
+/* The control socket of the packaged system node (kithd.service). */
+#define CLIENT_SYSTEM_SOCKET "/run/kith/kithd.sock"
+
 /*
  * The socket path kith uses when --socket is not given: $KITH_SOCKET, else
  * DATA/kithd.sock where DATA is $KITH_DATA, else $XDG_DATA_HOME/kith (when
  * absolute, as the XDG spec says), else $HOME/.local/share/kith: the same
- * default data directory as kithd's. Writes a
- * NUL-terminated path into buf. Returns 0, -ENAMETOOLONG (does not fit in
- * cap) or -ENOENT (none of the variables is set).
+ * default data directory as kithd's. When neither KITH_SOCKET nor KITH_DATA
+ * is set and that per-user socket does not exist (or HOME is not set
+ * either), but CLIENT_SYSTEM_SOCKET does (or exists out of this user's
+ * reach), the system socket is used instead. Writes a NUL-terminated path
+ * into buf. Returns 0, -ENAMETOOLONG (does not fit in cap) or -ENOENT (none
+ * of the variables is set and there is no system socket).
  */
 int client_default_socket(char *buf, size_t cap);
+
+/* client_default_socket with another system socket path (NULL: none), for
+ * tests. */
+int client_default_socket_at(const char *system_path, char *buf, size_t cap);
 
 /* A client for the socket at path (copied). Connects on first call. Returns
  * 0 or -ENOMEM; *out is the caller's: client_free(). */

@@ -82,7 +82,8 @@ void cmd_print_list(FILE *f)
     fprintf(f, "\nRun \"kith help COMMAND\" for more about one command.\n"
                "The node's socket is --socket PATH, else $KITH_SOCKET, else kithd.sock in the\n"
                "node's data directory ($KITH_DATA, else $XDG_DATA_HOME/kith, else\n"
-               "~/.local/share/kith).\n");
+               "~/.local/share/kith). When you run no node of your own but the system node\n"
+               "does (the kithd service), kith uses its socket, " CLIENT_SYSTEM_SOCKET ".\n");
 }
 
 /*

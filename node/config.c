@@ -8,12 +8,14 @@
  * through our own line reader that counts lines; lines are checked for length
  * first so that one reader call is always one line.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -65,6 +67,26 @@ static int set_key_file(struct config *c, const char *value, char *msg, size_t m
 static int set_socket(struct config *c, const char *value, char *msg, size_t msglen)
 {
     return set_path(c->socket_path, value, "socket", msg, msglen);
+}
+
+/* A system group name: empty (no group), else printable ASCII without
+ * spaces, ':' or ','; the name's existence is checked at start (main.c). */
+static int set_control_group(struct config *c, const char *value, char *msg, size_t msglen)
+{
+    size_t n = strlen(value);
+
+    if (n >= sizeof(c->control_group)) {
+        snprintf(msg, msglen, "group is too long (at most %d characters)", CONFIG_GROUP_MAX - 1);
+        return -KITH_EINVAL;
+    }
+    for (const char *p = value; *p != '\0'; p++) {
+        if (*p <= ' ' || *p > '~' || *p == ':' || *p == ',') {
+            snprintf(msg, msglen, "group must be the name of a system group, not \"%.40s\"", value);
+            return -KITH_EINVAL;
+        }
+    }
+    memcpy(c->control_group, value, n + 1);
+    return 0;
 }
 
 static int set_key_source(struct config *c, const char *value, char *msg, size_t msglen)
@@ -313,6 +335,7 @@ static const struct setting settings[] = {
     {"node", "log_level", set_log_level, 0},
     {"node", "session_idle_minutes", set_session_idle, 0},
     {"control", "socket", set_socket, 0},
+    {"control", "group", set_control_group, 0},
     {"sync", "listen", set_listen, 0},
     {"sync", "peer", set_peer, 1},
     {"sync", "discovery", set_discovery, 0},
@@ -592,6 +615,76 @@ int config_load_file(struct config *c, const char *path, char *err, size_t errle
 out:
     free(text);
     close(fd);
+    return r;
+}
+
+/* scandir's filter for conf.d: "*.conf", as a shell glob would match it
+ * (no hidden files, so editors' and dpkg's leftovers stay out). */
+static int is_dropin(const struct dirent *e)
+{
+    size_t n = strlen(e->d_name);
+
+    return e->d_name[0] != '.' && n > 5 && strcmp(e->d_name + n - 5, ".conf") == 0;
+}
+
+/* Byte order, whatever the locale: 10-a.conf before 20-b.conf before a.conf. */
+static int by_name(const struct dirent **a, const struct dirent **b)
+{
+    return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+int config_load_all(struct config *c, const char *path, char *err, size_t errlen)
+{
+    char dir[CONFIG_PATH_MAX], file[CONFIG_PATH_MAX], etext[128];
+    struct dirent **names = NULL;
+    const char *slash;
+    int n, r;
+
+    r = config_load_file(c, path, err, errlen);
+    if (r < 0)
+        return r;
+    c->n_dropins = 0;
+    /* conf.d beside the file: "DIR/conf.d" for "DIR/kithd.conf", "conf.d"
+     * for a bare "kithd.conf". */
+    slash = strrchr(path, '/');
+    if (slash == NULL)
+        r = snprintf(dir, sizeof(dir), "conf.d");
+    else
+        r = snprintf(dir, sizeof(dir), "%.*s/conf.d", (int)(slash - path), path);
+    if (r < 0 || (size_t)r >= sizeof(dir)) {
+        snprintf(err, errlen, "the config file path %.200s is too long", path);
+        return -KITH_EINVAL;
+    }
+    n = scandir(dir, &names, is_dropin, by_name);
+    if (n < 0) {
+        r = -errno;
+        if (r == -ENOENT)
+            return 0; /* no conf.d: only the one file */
+        snprintf(err, errlen, "cannot read the config directory %s: %s", dir,
+                 errno_text(-r, etext, sizeof(etext)));
+        return r;
+    }
+    r = 0;
+    if (n > CONFIG_DROPINS_MAX) {
+        snprintf(err, errlen, "too many files in %s (at most %d)", dir, CONFIG_DROPINS_MAX);
+        r = -KITH_EINVAL;
+    }
+    for (int i = 0; r == 0 && i < n; i++) {
+        if (snprintf(file, sizeof(file), "%s/%s", dir, names[i]->d_name) >= (int)sizeof(file)) {
+            snprintf(err, errlen, "the config file path %.200s is too long", dir);
+            r = -KITH_EINVAL;
+            break;
+        }
+        r = config_load_file(c, file, err, errlen);
+        if (r == 0)
+            c->n_dropins++;
+    }
+    for (int i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    /* config_load_file names each file it read: the main file is the one
+     * the log shows. */
+    snprintf(c->config_file, sizeof(c->config_file), "%s", path);
     return r;
 }
 

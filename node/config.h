@@ -5,6 +5,7 @@
  * here keeps a pointer to its inputs.
  *
  * The order of precedence is: built-in defaults, then the config file, then
+ * the drop-in files in the conf.d directory beside it (config_load_all), then
  * the command line. Paths left empty (key_file, socket_path) are filled from
  * data_dir by config_resolve once everything else is known, so `--data DIR`
  * alone moves everything.
@@ -54,6 +55,11 @@ struct config_serial {
     enum serial_flow flow;        /* default none */
     enum serial_role role;        /* default auto */
 };
+/* [control] group: a system group name, as long as Debian allows (32)
+ * with room to spare. */
+#define CONFIG_GROUP_MAX 64
+/* conf.d: the most drop-in files read beside one config file. */
+#define CONFIG_DROPINS_MAX 64
 /* [web]: the member's web page (node/WEB.md). */
 #define CONFIG_WEB_DEFAULT "127.0.0.1:7780" /* this machine only */
 
@@ -71,6 +77,9 @@ struct config {
     uint32_t session_idle_minutes;     /* default 60 */
     /* [control] */
     char socket_path[CONFIG_PATH_MAX]; /* "" until resolved: DATA/kithd.sock */
+    /* A group whose members may use the control socket (mode 0660, owned
+     * by this group); "" (the default) = the owner only (mode 0600). */
+    char control_group[CONFIG_GROUP_MAX];
     /* [sync] */
     char listen[CONFIG_ADDR_MAX];                  /* ADDR:PORT; "" = do not listen ("off") */
     char peers[CONFIG_PEERS_MAX][CONFIG_ADDR_MAX]; /* HOST:PORT each, as written */
@@ -92,8 +101,10 @@ struct config {
      * an invite code; -1 (unset): config_resolve picks 1 when web_listen is
      * a loopback address, else 0. */
     int allow_signup;
-    /* Which file was read, "" if none (for the log). */
+    /* Which file was read, "" if none (for the log), and how many drop-in
+     * files from the conf.d directory beside it. */
     char config_file[CONFIG_PATH_MAX];
+    size_t n_dropins;
 };
 
 /* What the command line said; pointers point into argv. Unset = NULL / 0. */
@@ -141,6 +152,21 @@ int config_load_string(struct config *c, const char *text, const char *name, cha
  * is set in every failure case.
  */
 int config_load_file(struct config *c, const char *path, char *err, size_t errlen);
+
+/*
+ * Read the config file at path (config_load_file), then every file whose
+ * name ends in ".conf" (and does not start with a dot) in the directory
+ * conf.d beside it, in byte order of their names (so 10-a.conf before
+ * 20-b.conf). Each file is checked on its own: within one file a setting
+ * given twice is an error, while a later file's setting replaces an earlier
+ * file's. The exceptions are the lists: peer lines and [serial] sections
+ * add to those of earlier files. A missing conf.d is fine; one that cannot
+ * be read, a drop-in that cannot be read or has a bad line, or more than
+ * CONFIG_DROPINS_MAX drop-ins is an error. Sets c->config_file to path and
+ * c->n_dropins. Returns 0, -KITH_EINVAL or -errno with err set ("NAME:LINE:
+ * ..." names the file at fault). On error c may be partly changed.
+ */
+int config_load_all(struct config *c, const char *path, char *err, size_t errlen);
 
 /*
  * Parse kithd's command line (argv[0] is skipped). Options take their value

@@ -1,5 +1,6 @@
 /*
- * control: the control socket server (see control.h and CONTROL.md).
+ * control: the control socket server (see control.h and CONTROL.md). It
+ * also owns the socket file's mode and group ([control] group).
  *
  * One struct ctl_client per connection owns a pipe, an idle timer and a line
  * buffer; both handles are closed together and the client is freed when the
@@ -12,6 +13,7 @@
  * reads is paused at CONTROL_WRITE_HIGH bytes queued.
  */
 #include <errno.h>
+#include <grp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -456,7 +458,41 @@ static int check_parent(const char *path)
     return S_ISDIR(sb.st_mode) ? 0 : -ENOTDIR;
 }
 
-int control_start(uv_loop_t *loop, const char *path, struct service *svc, struct control **out)
+int control_group_id(const char *name, gid_t *out)
+{
+    struct group gr, *found = NULL;
+    size_t cap = 16384;
+    char *buf = NULL;
+    int r;
+
+    /* A group with many members needs a bigger buffer (ERANGE). */
+    for (;;) {
+        char *more = realloc(buf, cap);
+
+        if (more == NULL) {
+            free(buf);
+            return -ENOMEM;
+        }
+        buf = more;
+        r = getgrnam_r(name, &gr, buf, cap, &found);
+        if (r != ERANGE || cap >= ((size_t)1 << 24))
+            break;
+        cap *= 2;
+    }
+    if (found != NULL)
+        *out = found->gr_gid;
+    free(buf);
+    if (found != NULL)
+        return 0;
+    /* No entry: getgrnam_r returns 0, or ENOENT and friends, depending on
+     * the libc and the NSS module. */
+    if (r == 0 || r == ENOENT || r == ESRCH || r == EBADF || r == EPERM)
+        return -ENOENT;
+    return -r;
+}
+
+int control_start(uv_loop_t *loop, const char *path, gid_t group, struct service *svc,
+                  struct control **out)
 {
     struct sockaddr_un sun;
     struct control *ctl;
@@ -496,6 +532,13 @@ int control_start(uv_loop_t *loop, const char *path, struct service *svc, struct
     if (r < 0)
         goto fail;
     if (chmod(path, 0600) < 0) {
+        r = -errno;
+        unlink(path);
+        goto fail;
+    }
+    /* The group first, then its permission: while the file still has the
+     * old group it is 0600, so no one else can connect at any moment. */
+    if (group != CONTROL_NO_GROUP && (chown(path, (uid_t)-1, group) < 0 || chmod(path, 0660) < 0)) {
         r = -errno;
         unlink(path);
         goto fail;

@@ -1,6 +1,7 @@
 /*
  * control: the control socket (node/CONTROL.md). A libuv Unix-domain stream
- * server, mode 0600 from the moment it exists, that reads newline-delimited
+ * server, mode 0600 from the moment it exists (0660 and owned by a chosen
+ * group once that group is set, for [control] group), that reads newline-delimited
  * JSON requests, hands each line to rpc_handle and writes the response back
  * followed by a newline, in order.
  *
@@ -18,6 +19,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <uv.h>
 
@@ -29,6 +31,8 @@ struct control;
 /* Stop reading from a client that does not read its responses once this much
  * is queued for it; resume when the queue drains. */
 #define CONTROL_WRITE_HIGH 4194304 /* 4 MiB */
+/* control_start's group for "owner only" (mode 0600). */
+#define CONTROL_NO_GROUP ((gid_t)-1)
 
 /* ---- line buffer (pure) ---- */
 
@@ -71,14 +75,26 @@ int control_linebuf_feed(struct control_linebuf *lb, const char *data, size_t n,
 int control_probe(const char *path);
 
 /*
- * Listen on path (which must not exist: see control_probe), answering with
- * svc (the caller's; it must outlive the control). The socket file is mode
- * 0600. Returns 0 or -errno (-ENAMETOOLONG, or from libuv: -EADDRINUSE,
- * -EACCES, ...). On error no socket file is left, and the listening handle
- * is already closing: it is freed on the loop's next run, so run the loop
- * (uv_run) before uv_loop_close. On success *out is freed by control_stop.
+ * The id of the system group called name (for [control] group). Returns 0
+ * with *out set, -ENOENT (no such group) or another -errno from the group
+ * database.
  */
-int control_start(uv_loop_t *loop, const char *path, struct service *svc, struct control **out);
+int control_group_id(const char *name, gid_t *out);
+
+/*
+ * Listen on path (which must not exist: see control_probe), answering with
+ * svc (the caller's; it must outlive the control). With group
+ * CONTROL_NO_GROUP the socket file is mode 0600; with a group id it is
+ * created 0600, given to that group, then opened to mode 0660, so that only
+ * the owner and the group's members can ever connect. Returns 0 or -errno
+ * (-ENAMETOOLONG; -EPERM when the process may not give the file to group;
+ * or from libuv: -EADDRINUSE, -EACCES, ...). On error no socket file is
+ * left, and the listening handle is already closing: it is freed on the
+ * loop's next run, so run the loop (uv_run) before uv_loop_close. On
+ * success *out is freed by control_stop.
+ */
+int control_start(uv_loop_t *loop, const char *path, gid_t group, struct service *svc,
+                  struct control **out);
 
 /* Number of connected clients (for tests and status). */
 unsigned control_clients(const struct control *ctl);

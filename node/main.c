@@ -8,6 +8,21 @@
  * manager (sync.c: listener, discovery, peer sessions) starts after the
  * control socket and stops first.
  *
+ * Config: the file given with --config (else DATA/kithd.conf when it
+ * exists), then the *.conf drop-ins in the conf.d directory beside it, in
+ * name order, then the command line (config_load_all in config.c). SIGHUP
+ * reads the same files again and applies what can change while running:
+ * log_level, the [sync] peer lines and max_concurrent_syncs. Every other
+ * setting needs a restart: a reload that changes one logs its name and
+ * keeps the running value, and a reload with a bad config logs why and
+ * keeps the whole running config.
+ *
+ * systemd: with $NOTIFY_SOCKET set (Type=notify), kithd tells the service
+ * manager READY=1 once the store, the control socket, the web page and the
+ * sync listener are up; RELOADING=1 then READY=1 around a reload; and
+ * STOPPING=1 when it begins to stop (sd_notify; nothing without the
+ * variable).
+ *
  * It owns the libuv loop, the signal and tick handles, the lock file
  * descriptor and the passphrase buffer (wiped as soon as the vault is open).
  * Every start-up failure is one line on stderr starting "kithd: " and exit 1.
@@ -23,9 +38,11 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
+#include <systemd/sd-daemon.h>
 #include <uv.h>
 
 #include "config.h"
@@ -49,10 +66,13 @@
 
 struct daemon {
     uv_loop_t loop;
-    uv_signal_t sigint, sigterm;
+    uv_signal_t sigint, sigterm, sighup;
     uv_timer_t tick;
     int loop_ready, handles_ready;
     struct config cfg;
+    struct config next;      /* a reload reads into this, then applies */
+    struct config_args args; /* the command line, kept for reloads */
+    gid_t control_gid;       /* [control] group, or CONTROL_NO_GROUP */
     struct store *st;
     struct vault *vault;
     struct service *svc;
@@ -320,6 +340,7 @@ static void on_signal(uv_signal_t *s, int signum)
     struct daemon *d = s->data;
 
     log_info("kithd.stopping", "signal=%s", signum == SIGINT ? "SIGINT" : "SIGTERM");
+    sd_notify(0, "STOPPING=1\nSTATUS=Stopping");
     sync_stop(d->sync);
     d->sync = NULL;
     web_stop(d->web);
@@ -330,6 +351,7 @@ static void on_signal(uv_signal_t *s, int signum)
      * Ctrl-C during a slow stop ends the process at once. */
     uv_close((uv_handle_t *)&d->sigint, NULL);
     uv_close((uv_handle_t *)&d->sigterm, NULL);
+    uv_close((uv_handle_t *)&d->sighup, NULL);
     uv_close((uv_handle_t *)&d->tick, NULL);
 }
 
@@ -436,29 +458,230 @@ static int start_web(struct daemon *d, const char *content)
     return 0;
 }
 
-static int load_config(struct daemon *d, const struct config_args *a)
+/*
+ * Read the config as at start: defaults, the config file and its conf.d
+ * drop-ins (--config FILE, else DATA/kithd.conf if it exists), then the
+ * command line a. Fills c; returns 0, or -1 with err set (one line).
+ */
+static int read_config(const struct config_args *a, struct config *c, char *err, size_t errlen)
 {
-    struct config *c = &d->cfg;
-    char err[CONFIG_ERR_MAX];
-
     config_init(c);
     if (a->config_file != NULL) {
-        if (config_load_file(c, a->config_file, err, sizeof(err)) < 0)
-            return fail_line("%s", err);
-    } else {
+        if (config_load_all(c, a->config_file, err, errlen) < 0)
+            return -1;
+    } else if (c->data_dir[0] != '\0' || a->data_dir != NULL) {
         /* Only a file that is there: kithd runs with no config at all. */
         char path[CONFIG_PATH_MAX + 16];
 
         snprintf(path, sizeof(path), "%s/kithd.conf",
                  a->data_dir != NULL ? a->data_dir : c->data_dir);
-        if (c->data_dir[0] != '\0' || a->data_dir != NULL) {
-            if (access(path, F_OK) == 0 && config_load_file(c, path, err, sizeof(err)) < 0)
-                return fail_line("%s", err);
-        }
+        if (access(path, F_OK) == 0 && config_load_all(c, path, err, errlen) < 0)
+            return -1;
     }
-    if (config_from_args(c, a, err, sizeof(err)) < 0 || config_resolve(c, err, sizeof(err)) < 0)
+    if (config_from_args(c, a, err, errlen) < 0 || config_resolve(c, err, errlen) < 0)
+        return -1;
+    return 0;
+}
+
+static int load_config(struct daemon *d, const struct config_args *a)
+{
+    char err[CONFIG_ERR_MAX];
+
+    if (read_config(a, &d->cfg, err, sizeof(err)) < 0)
         return fail_line("%s", err);
     return 0;
+}
+
+/* The [control] group's id, for a socket its members may use. */
+static int find_control_group(struct daemon *d)
+{
+    const char *name = d->cfg.control_group;
+    int r;
+
+    d->control_gid = CONTROL_NO_GROUP;
+    if (name[0] == '\0')
+        return 0;
+    r = control_group_id(name, &d->control_gid);
+    if (r == -ENOENT)
+        return fail_line("there is no group called %s on this system ([control] group in the "
+                         "config): create it, or remove the setting",
+                         name);
+    if (r < 0)
+        return fail_line("cannot look up the group %s ([control] group): %s", name, errtext(r));
+    return 0;
+}
+
+/* One line for systemctl status: where the node can be reached. */
+static void status_line(const struct daemon *d, char *buf, size_t cap)
+{
+    int n = snprintf(buf, cap, "Ready; control socket %s", d->cfg.socket_path);
+
+    if (n > 0 && (size_t)n < cap && d->web != NULL)
+        n +=
+            snprintf(buf + n, cap - (size_t)n, "; web page on port %u", (unsigned)web_port(d->web));
+    if (n > 0 && (size_t)n < cap && d->sync != NULL && sync_port(d->sync) != 0)
+        snprintf(buf + n, cap - (size_t)n, "; sync on port %u", (unsigned)sync_port(d->sync));
+}
+
+static void notify_ready(const struct daemon *d)
+{
+    char status[CONFIG_PATH_MAX + 128];
+
+    status_line(d, status, sizeof(status));
+    sd_notifyf(0, "READY=1\nSTATUS=%s", status);
+}
+
+/* Is peer in the list? */
+static int has_peer(const struct config *c, const char *peer)
+{
+    for (size_t i = 0; i < c->n_peers; i++)
+        if (strcmp(c->peers[i], peer) == 0)
+            return 1;
+    return 0;
+}
+
+static int same_serials(const struct config *a, const struct config *b)
+{
+    if (a->n_serials != b->n_serials)
+        return 0;
+    for (size_t i = 0; i < a->n_serials; i++) {
+        const struct config_serial *x = &a->serials[i], *y = &b->serials[i];
+
+        if (strcmp(x->device, y->device) != 0 || x->baud != y->baud || x->flow != y->flow ||
+            x->role != y->role)
+            return 0;
+    }
+    return 1;
+}
+
+/* Append name to a comma-separated list in buf. */
+static void add_name(char *buf, size_t cap, const char *name)
+{
+    size_t n = strlen(buf);
+
+    snprintf(buf + n, cap - n, "%s%s", n > 0 ? "," : "", name);
+}
+
+/* The settings that only a restart can change, as "section.name,...". */
+static void restart_needed(const struct config *o, const struct config *n, char *buf, size_t cap)
+{
+    buf[0] = '\0';
+    if (strcmp(o->data_dir, n->data_dir) != 0)
+        add_name(buf, cap, "node.data_dir");
+    if (strcmp(o->key_file, n->key_file) != 0)
+        add_name(buf, cap, "node.key_file");
+    if (o->key_source != n->key_source)
+        add_name(buf, cap, "node.key_source");
+    if (o->session_idle_minutes != n->session_idle_minutes)
+        add_name(buf, cap, "node.session_idle_minutes");
+    if (strcmp(o->socket_path, n->socket_path) != 0)
+        add_name(buf, cap, "control.socket");
+    if (strcmp(o->control_group, n->control_group) != 0)
+        add_name(buf, cap, "control.group");
+    if (strcmp(o->listen, n->listen) != 0)
+        add_name(buf, cap, "sync.listen");
+    if (o->discovery != n->discovery)
+        add_name(buf, cap, "sync.discovery");
+    if (o->discovery_port != n->discovery_port)
+        add_name(buf, cap, "sync.discovery_port");
+    if (o->beacon_interval_seconds != n->beacon_interval_seconds)
+        add_name(buf, cap, "sync.beacon_interval_seconds");
+    if (o->max_peers != n->max_peers)
+        add_name(buf, cap, "sync.max_peers");
+    if (o->max_peers != n->max_peers && o->max_concurrent_syncs != n->max_concurrent_syncs)
+        add_name(buf, cap, "sync.max_concurrent_syncs");
+    if (o->idle_timeout_seconds != n->idle_timeout_seconds)
+        add_name(buf, cap, "sync.idle_timeout_seconds");
+    if (o->handshake_timeout_seconds != n->handshake_timeout_seconds)
+        add_name(buf, cap, "sync.handshake_timeout_seconds");
+    if (!same_serials(o, n))
+        add_name(buf, cap, "serial");
+    if (strcmp(o->web_listen, n->web_listen) != 0)
+        add_name(buf, cap, "web.listen");
+    if (o->allow_signup != n->allow_signup)
+        add_name(buf, cap, "web.allow_signup");
+}
+
+/* Apply the peer lines of n over the running ones; returns how many were
+ * added and removed. A peer that cannot be added is logged and left out. */
+static void apply_peers(struct daemon *d, const struct config *n, size_t *added, size_t *removed)
+{
+    struct config *c = &d->cfg;
+    size_t kept = 0;
+
+    *added = *removed = 0;
+    for (size_t i = 0; i < c->n_peers; i++) {
+        if (has_peer(n, c->peers[i]))
+            continue;
+        if (d->sync != NULL)
+            (void)sync_remove_peer(d->sync, c->peers[i]);
+        (*removed)++;
+    }
+    for (size_t i = 0; i < n->n_peers; i++) {
+        int r = 0;
+
+        if (!has_peer(c, n->peers[i])) {
+            r = d->sync != NULL ? sync_add_peer(d->sync, n->peers[i]) : 0;
+            if (r < 0 && r != -EEXIST) {
+                log_warn("config.peer_not_added", "peer=%s error=%s", n->peers[i], kith_errname(r));
+                continue;
+            }
+            (*added)++;
+        }
+        memcpy(c->peers[kept++], n->peers[i], sizeof(c->peers[0]));
+    }
+    c->n_peers = kept;
+}
+
+/* Take over from n (a config that read cleanly) what can change while
+ * running; name the rest in one line and keep their running values. */
+static void apply_config(struct daemon *d, const struct config *n)
+{
+    struct config *c = &d->cfg;
+    char changed[256] = "", restart[512];
+    size_t added, removed;
+
+    if (n->log_level != c->log_level) {
+        c->log_level = n->log_level;
+        log_set_level(c->log_level);
+        add_name(changed, sizeof(changed), "node.log_level");
+    }
+    apply_peers(d, n, &added, &removed);
+    if (added > 0 || removed > 0)
+        add_name(changed, sizeof(changed), "sync.peer");
+    /* config_resolve lowered n's max_concurrent_syncs to n's max_peers; a
+     * new max_peers waits for a restart, and so does this one then. */
+    if (n->max_peers == c->max_peers && n->max_concurrent_syncs != c->max_concurrent_syncs) {
+        c->max_concurrent_syncs = n->max_concurrent_syncs;
+        if (d->sync != NULL)
+            sync_set_max_syncs(d->sync, c->max_concurrent_syncs);
+        add_name(changed, sizeof(changed), "sync.max_concurrent_syncs");
+    }
+    c->n_dropins = n->n_dropins;
+    restart_needed(c, n, restart, sizeof(restart));
+    if (restart[0] != '\0')
+        log_warn("config.needs_restart", "settings=%s kept=running", restart);
+    log_info("config.reloaded", "changed=%s peers_added=%zu peers_removed=%zu dropins=%zu",
+             changed[0] != '\0' ? changed : "none", added, removed, c->n_dropins);
+}
+
+/* SIGHUP: read the config again and apply it (see the top of this file). */
+static void on_reload(uv_signal_t *sig, int signum)
+{
+    struct daemon *d = sig->data;
+    char err[CONFIG_ERR_MAX];
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=Reading the config again",
+               (unsigned long long)ts.tv_sec * 1000000ULL + (unsigned long long)ts.tv_nsec / 1000);
+    log_info("config.reloading", "signal=SIGHUP config=%s",
+             d->cfg.config_file[0] != '\0' ? d->cfg.config_file : "none");
+    if (read_config(&d->args, &d->next, err, sizeof(err)) < 0)
+        log_error("config.reload_failed", "kept=running reason=%s", err);
+    else
+        apply_config(d, &d->next);
+    notify_ready(d);
 }
 
 static int start(struct daemon *d, const struct config_args *a)
@@ -467,8 +690,9 @@ static int start(struct daemon *d, const struct config_args *a)
     struct service_config sc;
     int r;
 
-    if (load_config(d, a) < 0)
+    if (load_config(d, a) < 0 || find_control_group(d) < 0)
         return -1;
+    d->args = *a;
     log_set_level(c->log_level);
     if (make_data_dir(c->data_dir) < 0 || take_lock(d) < 0)
         return -1;
@@ -507,14 +731,20 @@ static int start(struct daemon *d, const struct config_args *a)
     d->loop_ready = 1;
     uv_signal_init(&d->loop, &d->sigint);
     uv_signal_init(&d->loop, &d->sigterm);
+    uv_signal_init(&d->loop, &d->sighup);
     uv_timer_init(&d->loop, &d->tick);
     d->handles_ready = 1;
-    d->sigint.data = d->sigterm.data = d->tick.data = d;
-    r = control_start(&d->loop, c->socket_path, d->svc, &d->ctl);
+    d->sigint.data = d->sigterm.data = d->sighup.data = d->tick.data = d;
+    r = control_start(&d->loop, c->socket_path, d->control_gid, d->svc, &d->ctl);
+    if (r == -EPERM && d->control_gid != CONTROL_NO_GROUP)
+        return fail_line("cannot give the control socket %s to the group %s: kithd must run as "
+                         "root or as a member of that group",
+                         c->socket_path, c->control_group);
     if (r < 0)
         return fail_line("cannot listen on the control socket %s: %s", c->socket_path, errtext(r));
     if (uv_signal_start(&d->sigint, on_signal, SIGINT) < 0 ||
         uv_signal_start(&d->sigterm, on_signal, SIGTERM) < 0 ||
+        uv_signal_start(&d->sighup, on_reload, SIGHUP) < 0 ||
         uv_timer_start(&d->tick, on_tick, TICK_MS, TICK_MS) < 0)
         return fail_line("cannot set up signal handling");
     if (start_sync(d) < 0)
@@ -522,10 +752,12 @@ static int start(struct daemon *d, const struct config_args *a)
     if (start_web(d, sc.content_dir) < 0)
         return -1;
 
-    log_info("kithd.ready", "version=%s socket=%s data=%s key_source=%s config=%s", KITH_VERSION,
-             c->socket_path, c->data_dir, c->key_source == CONFIG_KEY_FILE ? "file" : "passphrase",
-             c->config_file[0] != '\0' ? c->config_file : "none");
+    log_info("kithd.ready", "version=%s socket=%s data=%s key_source=%s config=%s dropins=%zu",
+             KITH_VERSION, c->socket_path, c->data_dir,
+             c->key_source == CONFIG_KEY_FILE ? "file" : "passphrase",
+             c->config_file[0] != '\0' ? c->config_file : "none", c->n_dropins);
     fprintf(stderr, "kithd: ready; control socket %s\n", c->socket_path);
+    notify_ready(d);
     return 0;
 }
 
@@ -547,6 +779,7 @@ static int stop(struct daemon *d)
         if (d->handles_ready && !uv_is_closing((uv_handle_t *)&d->tick)) {
             uv_close((uv_handle_t *)&d->sigint, NULL);
             uv_close((uv_handle_t *)&d->sigterm, NULL);
+            uv_close((uv_handle_t *)&d->sighup, NULL);
             uv_close((uv_handle_t *)&d->tick, NULL);
         }
         /* Let the close callbacks run. */

@@ -75,6 +75,15 @@ struct peer_info *peers_at(const struct peers *p, size_t i)
     return i < p->n ? p->items[i] : NULL;
 }
 
+/* Free entry i and close the gap (entries keep their order). */
+static void remove_at(struct peers *p, size_t i)
+{
+    free(p->items[i]);
+    for (; i + 1 < p->n; i++)
+        p->items[i] = p->items[i + 1];
+    p->n--;
+}
+
 /* Make room for one more entry: evict the discovered-only entry seen longest
  * ago that nobody holds. */
 static int make_room(struct peers *p)
@@ -93,10 +102,7 @@ static int make_room(struct peers *p)
     }
     if (victim == p->n)
         return -ENOSPC;
-    free(p->items[victim]);
-    for (size_t i = victim; i + 1 < p->n; i++)
-        p->items[i] = p->items[i + 1];
-    p->n--;
+    remove_at(p, victim);
     return 0;
 }
 
@@ -138,6 +144,53 @@ int peers_add_configured(struct peers *p, const char *host, uint16_t port, struc
     e->sources = PEER_CONFIGURED;
     *out = e;
     return 0;
+}
+
+struct peer_info *peers_find_configured(const struct peers *p, const char *host, uint16_t port)
+{
+    for (size_t i = 0; i < p->n; i++) {
+        struct peer_info *e = p->items[i];
+
+        if ((e->sources & PEER_CONFIGURED) && e->port == port && strcmp(e->host, host) == 0)
+            return e;
+    }
+    return NULL;
+}
+
+void peers_unconfigure(struct peers *p, struct peer_info *e, int *removed)
+{
+    *removed = 0;
+    e->sources &= ~(unsigned)PEER_CONFIGURED;
+    if (e->sources != 0 && e->has_addr) {
+        e->host[0] = '\0';
+        e->port = 0;
+    }
+    if (e->sources != 0 || e->dialing || e->connected > 0)
+        return;
+    for (size_t i = 0; i < p->n; i++) {
+        if (p->items[i] == e) {
+            remove_at(p, i);
+            *removed = 1;
+            return;
+        }
+    }
+}
+
+size_t peers_prune(struct peers *p)
+{
+    size_t removed = 0, i = 0;
+
+    while (i < p->n) {
+        const struct peer_info *e = p->items[i];
+
+        if (e->sources == 0 && !e->dialing && e->connected == 0) {
+            remove_at(p, i);
+            removed++;
+        } else {
+            i++;
+        }
+    }
+    return removed;
 }
 
 struct peer_info *peers_find_key(const struct peers *p, const uint8_t key[PEERS_KEY_BYTES])

@@ -99,6 +99,24 @@ int peers_add_configured(struct peers *p, const char *host, uint16_t port, struc
 int peers_heard(struct peers *p, const uint8_t key[PEERS_KEY_BYTES], const struct sockaddr *addr,
                 struct peer_info **out);
 
+/* The configured entry for host and port, or NULL. */
+struct peer_info *peers_find_configured(const struct peers *p, const char *host, uint16_t port);
+
+/*
+ * e is no longer a configured peer (a config reload dropped it). If nothing
+ * else made it known and it is neither dialing nor connected, it is removed
+ * and freed at once (e is then invalid); otherwise it stays, is no longer
+ * dialed as a configured peer, and forgets its host when discovery or an
+ * inbound connection gave it an address (so it is dialed there). Sets
+ * *removed to 1 when e was freed, else 0.
+ */
+void peers_unconfigure(struct peers *p, struct peer_info *e, int *removed);
+
+/* Remove and free every entry that nothing makes known any more (see
+ * peers_unconfigure) and that is neither dialing nor connected. Returns how
+ * many were removed. Pointers to other entries stay valid. */
+size_t peers_prune(struct peers *p);
+
 /* The entry with this node key, or NULL. */
 struct peer_info *peers_find_key(const struct peers *p, const uint8_t key[PEERS_KEY_BYTES]);
 

@@ -492,6 +492,8 @@ static void on_tick(uv_timer_t *timer)
 
     for (struct sync_sess *x = s->sessions; x != NULL; x = x->next)
         peer_tick(x->p);
+    /* Peers a reload dropped, once their last session has ended. */
+    peers_prune(s->peers);
     for (size_t i = 0; i < peers_count(s->peers); i++) {
         struct peer_info *e = peers_at(s->peers, i);
         if ((e->sources & PEER_CONFIGURED) && may_dial(s, e))
@@ -678,6 +680,49 @@ void sync_stop(struct sync *s)
     s->tcp = NULL;
     sync_links_stop(s);
     uv_close((uv_handle_t *)&s->tick, on_tick_closed);
+}
+
+/* "HOST:PORT" with a port, as sync_start takes it. */
+static int split_peer(const char *peer, char host[PEERS_HOST_MAX], uint16_t *port)
+{
+    int r = tcp_split_hostport(peer, host, PEERS_HOST_MAX, port);
+
+    if (r == 0 && *port == 0)
+        r = -KITH_EINVAL;
+    return r < 0 ? -KITH_EINVAL : 0;
+}
+
+int sync_add_peer(struct sync *s, const char *peer)
+{
+    char host[PEERS_HOST_MAX];
+    struct peer_info *e;
+    uint16_t port = 0;
+    int r = split_peer(peer, host, &port);
+
+    if (r < 0)
+        return r;
+    return peers_add_configured(s->peers, host, port, &e);
+}
+
+int sync_remove_peer(struct sync *s, const char *peer)
+{
+    char host[PEERS_HOST_MAX];
+    struct peer_info *e;
+    uint16_t port = 0;
+    int removed;
+
+    if (split_peer(peer, host, &port) < 0)
+        return -KITH_ENOTFOUND;
+    e = peers_find_configured(s->peers, host, port);
+    if (e == NULL)
+        return -KITH_ENOTFOUND;
+    peers_unconfigure(s->peers, e, &removed);
+    return 0;
+}
+
+void sync_set_max_syncs(struct sync *s, uint32_t max_syncs)
+{
+    s->cfg.max_syncs = max_syncs != 0 ? max_syncs : MAX_SYNCS_DEFAULT;
 }
 
 uint16_t sync_port(const struct sync *s)

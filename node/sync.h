@@ -68,6 +68,21 @@ int sync_start(uv_loop_t *loop, struct service *svc, struct store *st, const str
 /* Stop (see above). NULL is fine. */
 void sync_stop(struct sync *s);
 
+/*
+ * Change the configured peers while running (a config reload). add: a
+ * "HOST:PORT" to sync with from now on, dialed on the next tick; returns 0,
+ * -EEXIST (already configured), -KITH_EINVAL (not HOST:PORT with a port),
+ * -ENOSPC (the peers table is full) or -ENOMEM. remove: stop dialing that
+ * configured peer (a session with it runs to its end); returns 0 or
+ * -KITH_ENOTFOUND. On error nothing changes.
+ */
+int sync_add_peer(struct sync *s, const char *peer);
+int sync_remove_peer(struct sync *s, const char *peer);
+
+/* Change how many peers sync at once (1 or more; a reload). Sessions over
+ * the new limit finish; no new one starts until below it. */
+void sync_set_max_syncs(struct sync *s, uint32_t max_syncs);
+
 /* The TCP port listened on, 0 if none. */
 uint16_t sync_port(const struct sync *s);
 

@@ -16,7 +16,8 @@ jobs=$(nproc 2>/dev/null || echo 2)
 
 # What the build needs, then what only the tests need.
 build_pkgs=(build-essential cmake pkg-config libsodium-dev libuv1-dev liblmdb-dev
-            libjansson-dev libinih-dev libhttp-parser-dev libcmark-dev libqrencode-dev)
+            libjansson-dev libinih-dev libhttp-parser-dev libcmark-dev libqrencode-dev
+            libsystemd-dev scdoc)
 test_pkgs=(libcriterion-dev clang libclang-rt-14-dev clang-format clang-tidy cppcheck
            jq socat lmdb-utils procps iproute2 python3)
 

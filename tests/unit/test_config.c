@@ -861,3 +861,177 @@ Test(config, web_args)
     cr_assert_eq(config_from_args(&c, &a, err, sizeof(err)), -KITH_EINVAL);
     cr_assert(strncmp(err, "--web listen must be", 20) == 0, "%s", err);
 }
+
+/* ---- [control] group ---- */
+
+Test(config, control_group)
+{
+    struct config c;
+
+    config_init(&c);
+    cr_assert_str_eq(c.control_group, ""); /* owner only by default */
+    cr_assert_eq(config_load_string(&c, "[control]\ngroup = kith\n", "k", err, sizeof(err)), 0,
+                 "%s", err);
+    cr_assert_str_eq(c.control_group, "kith");
+    /* Empty again: a later drop-in can turn it off. */
+    cr_assert_eq(config_load_string(&c, "[control]\ngroup =\n", "k", err, sizeof(err)), 0, "%s",
+                 err);
+    cr_assert_str_eq(c.control_group, "");
+    expect_error("[control]\ngroup = kith members\n",
+                 "kithd.conf:2: group must be the name of a system group, not \"kith members\"");
+    expect_error("[control]\ngroup = a:b\n",
+                 "kithd.conf:2: group must be the name of a system group, not \"a:b\"");
+    expect_error("[control]\ngroup = "
+                 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n",
+                 "kithd.conf:2: group is too long (at most 63 characters)");
+    expect_error("[control]\ngroup = kith\ngroup = staff\n",
+                 "kithd.conf:3: setting \"group\" in [control] is given twice");
+}
+
+/* ---- conf.d ---- */
+
+static char confdir[64];
+
+static void write_file(const char *dir, const char *name, const char *text)
+{
+    char path[256];
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    f = fopen(path, "w");
+    cr_assert_not_null(f, "%s", path);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void make_confdir(void)
+{
+    clear_env();
+    strcpy(confdir, "/tmp/kith-confd-XXXXXX");
+    cr_assert_not_null(mkdtemp(confdir));
+}
+
+static void rm_confdir(void)
+{
+    char cmd[128];
+
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", confdir);
+    cr_assert_eq(system(cmd), 0);
+}
+
+TestSuite(confd, .init = make_confdir, .fini = rm_confdir);
+
+Test(confd, no_confd_is_fine)
+{
+    char path[128];
+    struct config c;
+
+    write_file(confdir, "kithd.conf", "[node]\nlog_level = warn\n");
+    snprintf(path, sizeof(path), "%s/kithd.conf", confdir);
+    config_init(&c);
+    cr_assert_eq(config_load_all(&c, path, err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(c.log_level, LOG_WARN);
+    cr_assert_eq(c.n_dropins, 0);
+    cr_assert_str_eq(c.config_file, path);
+}
+
+Test(confd, name_order_and_override)
+{
+    char path[128], d[128];
+    struct config c;
+
+    write_file(confdir, "kithd.conf",
+               "[node]\nlog_level = warn\nsession_idle_minutes = 30\n"
+               "[sync]\npeer = a.example:1\nmax_peers = 8\n");
+    snprintf(d, sizeof(d), "%s/conf.d", confdir);
+    cr_assert_eq(mkdir(d, 0700), 0);
+    /* Written out of order: the name decides, not the directory's order. */
+    write_file(d, "20-late.conf", "[node]\nlog_level = error\n[control]\ngroup = kith\n");
+    write_file(d, "10-early.conf",
+               "[node]\nlog_level = debug\nsession_idle_minutes = 5\n[sync]\npeer = b.example:2\n");
+    write_file(d, "README", "not a config file at all\n");
+    write_file(d, "old.conf.dpkg-old", "nonsense\n");
+    write_file(d, ".hidden.conf", "nonsense\n");
+    snprintf(path, sizeof(path), "%s/kithd.conf", confdir);
+    config_init(&c);
+    cr_assert_eq(config_load_all(&c, path, err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(c.n_dropins, 2);
+    cr_assert_eq(c.log_level, LOG_ERROR);      /* 20-late.conf came last */
+    cr_assert_eq(c.session_idle_minutes, 5);   /* 10-early.conf over kithd.conf */
+    cr_assert_eq(c.max_peers, 8);              /* only in kithd.conf */
+    cr_assert_str_eq(c.control_group, "kith"); /* only in a drop-in */
+    cr_assert_str_eq(c.config_file, path);     /* the main file, for the log */
+    cr_assert_eq(c.n_peers, 2);                /* peer lines add up */
+    cr_assert_str_eq(c.peers[0], "a.example:1");
+    cr_assert_str_eq(c.peers[1], "b.example:2");
+}
+
+Test(confd, errors_name_the_dropin)
+{
+    char path[128], d[128], want[256];
+    struct config c;
+
+    write_file(confdir, "kithd.conf", "[node]\nlog_level = warn\n");
+    snprintf(d, sizeof(d), "%s/conf.d", confdir);
+    cr_assert_eq(mkdir(d, 0700), 0);
+    write_file(d, "10-a.conf", "[node]\nlog_level = info\n");
+    /* Within one file a setting given twice is still an error. */
+    write_file(d, "20-b.conf", "[node]\nlog_level = info\nlog_level = debug\n");
+    snprintf(path, sizeof(path), "%s/kithd.conf", confdir);
+    config_init(&c);
+    cr_assert_eq(config_load_all(&c, path, err, sizeof(err)), -KITH_EINVAL);
+    snprintf(want, sizeof(want), "%s/20-b.conf:3: setting \"log_level\" in [node] is given twice",
+             d);
+    cr_assert_str_eq(err, want);
+
+    write_file(d, "20-b.conf", "[node]\nfoo = 1\n");
+    config_init(&c);
+    cr_assert_eq(config_load_all(&c, path, err, sizeof(err)), -KITH_EINVAL);
+    snprintf(want, sizeof(want), "%s/20-b.conf:2: unknown setting \"foo\" in [node]", d);
+    cr_assert_str_eq(err, want);
+
+    /* A [serial] section in a drop-in starts its own device. */
+    write_file(confdir, "kithd.conf", "[serial]\ndevice = /dev/ttyUSB0\n");
+    write_file(d, "20-b.conf", "[serial]\nbaud = 9600\n");
+    config_init(&c);
+    cr_assert_eq(config_load_all(&c, path, err, sizeof(err)), -KITH_EINVAL);
+    snprintf(want, sizeof(want),
+             "%s/20-b.conf:2: each [serial] section must start with device = PATH (before "
+             "\"baud\")",
+             d);
+    cr_assert_str_eq(err, want);
+}
+
+Test(confd, not_a_directory)
+{
+    char path[128], want[256];
+    struct config c;
+
+    write_file(confdir, "kithd.conf", "[node]\nlog_level = warn\n");
+    write_file(confdir, "conf.d", "a file where the directory should be\n");
+    snprintf(path, sizeof(path), "%s/kithd.conf", confdir);
+    config_init(&c);
+    cr_assert_eq(config_load_all(&c, path, err, sizeof(err)), -ENOTDIR);
+    snprintf(want, sizeof(want), "cannot read the config directory %s/conf.d: not a directory",
+             confdir);
+    cr_assert_str_eq(err, want);
+}
+
+Test(confd, too_many)
+{
+    char path[128], d[128], name[32];
+    struct config c;
+
+    write_file(confdir, "kithd.conf", "");
+    snprintf(d, sizeof(d), "%s/conf.d", confdir);
+    cr_assert_eq(mkdir(d, 0700), 0);
+    for (int i = 0; i <= CONFIG_DROPINS_MAX; i++) {
+        snprintf(name, sizeof(name), "%03d.conf", i);
+        write_file(d, name, "[node]\nlog_level = debug\n");
+    }
+    snprintf(path, sizeof(path), "%s/kithd.conf", confdir);
+    config_init(&c);
+    cr_assert_eq(config_load_all(&c, path, err, sizeof(err)), -KITH_EINVAL);
+    cr_assert(strstr(err, "too many files in ") != NULL, "%s", err);
+    cr_assert(strstr(err, "(at most 64)") != NULL, "%s", err);
+}

@@ -18,6 +18,8 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
+#include <grp.h>
 #include <unistd.h>
 
 #include "control.h"
@@ -434,7 +436,7 @@ static void run_server(struct harness *h, enum client_kind kind, uint64_t idle_m
     cr_assert_eq(vault_open_keyfile(h->st, keyfile, &h->v), 0);
     cr_assert_eq(service_open(h->st, h->v, &sc, &h->svc), 0);
     cr_assert_eq(uv_loop_init(&h->loop), 0);
-    cr_assert_eq(control_start(&h->loop, h->sock, h->svc, &h->ctl), 0);
+    cr_assert_eq(control_start(&h->loop, h->sock, CONTROL_NO_GROUP, h->svc, &h->ctl), 0);
     cr_assert_eq(stat(h->sock, &sb), 0);
     cr_assert(S_ISSOCK(sb.st_mode));
     cr_assert_eq(sb.st_mode & 0777, 0600);
@@ -551,7 +553,7 @@ Test(server, start_fails_cleanly)
     cr_assert_geq(fd, 0);
     close(fd);
     cr_assert_eq(uv_loop_init(&loop), 0);
-    cr_assert_eq(control_start(&loop, path, NULL, &ctl), -EADDRINUSE);
+    cr_assert_eq(control_start(&loop, path, CONTROL_NO_GROUP, NULL, &ctl), -EADDRINUSE);
     cr_assert_null(ctl);
     cr_assert_eq(uv_run(&loop, UV_RUN_DEFAULT), 0);
     cr_assert_eq(uv_loop_close(&loop), 0);
@@ -559,14 +561,14 @@ Test(server, start_fails_cleanly)
 
     snprintf(path, sizeof(path), "%s/missing/s.sock", tmp);
     cr_assert_eq(uv_loop_init(&loop), 0);
-    cr_assert_eq(control_start(&loop, path, NULL, &ctl), -ENOENT);
+    cr_assert_eq(control_start(&loop, path, CONTROL_NO_GROUP, NULL, &ctl), -ENOENT);
     cr_assert_eq(uv_loop_close(&loop), 0);
 
     memset(path, 'p', sizeof(path) - 1);
     path[0] = '/';
     path[sizeof(path) - 1] = '\0';
     cr_assert_eq(uv_loop_init(&loop), 0);
-    cr_assert_eq(control_start(&loop, path, NULL, &ctl), -ENAMETOOLONG);
+    cr_assert_eq(control_start(&loop, path, CONTROL_NO_GROUP, NULL, &ctl), -ENAMETOOLONG);
     cr_assert_eq(uv_loop_close(&loop), 0);
 }
 
@@ -579,7 +581,7 @@ Test(server, stop_with_nothing_connected)
 
     snprintf(path, sizeof(path), "%s/s.sock", tmp);
     cr_assert_eq(uv_loop_init(&loop), 0);
-    cr_assert_eq(control_start(&loop, path, NULL, &ctl), 0);
+    cr_assert_eq(control_start(&loop, path, CONTROL_NO_GROUP, NULL, &ctl), 0);
     cr_assert_eq(control_clients(ctl), 0);
     cr_assert_eq(control_probe(path), -EADDRINUSE); /* it answers */
     control_stop(ctl);
@@ -587,4 +589,99 @@ Test(server, stop_with_nothing_connected)
     cr_assert_eq(stat(path, &sb), -1);
     cr_assert_eq(uv_run(&loop, UV_RUN_DEFAULT), 0);
     cr_assert_eq(uv_loop_close(&loop), 0);
+}
+
+/* ---- [control] group ---- */
+
+Test(group, lookup)
+{
+    gid_t gid = 12345;
+
+    cr_assert_eq(control_group_id("root", &gid), 0);
+    cr_assert_eq(gid, 0);
+    gid = 12345;
+    cr_assert_eq(control_group_id("kith-no-such-group-here", &gid), -ENOENT);
+    cr_assert_eq(gid, 12345); /* untouched on failure */
+}
+
+/* A group this process may give files to that differs from its own when it
+ * can: as root any group (daemon's), else a supplementary group. */
+static gid_t other_group(void)
+{
+    gid_t groups[64];
+    gid_t gid;
+    int n;
+
+    if (geteuid() == 0 && control_group_id("daemon", &gid) == 0 && gid != getegid())
+        return gid;
+    n = getgroups(64, groups);
+    for (int i = 0; i < n; i++)
+        if (groups[i] != getegid())
+            return groups[i];
+    return getegid();
+}
+
+Test(group, socket_mode_0660_and_group, .init = make_tmp, .fini = rm_tmp)
+{
+    char path[128];
+    struct control *ctl = NULL;
+    gid_t gid = other_group();
+    uv_loop_t loop;
+    struct stat sb;
+
+    snprintf(path, sizeof(path), "%s/g.sock", tmp);
+    cr_assert_eq(uv_loop_init(&loop), 0);
+    cr_assert_eq(control_start(&loop, path, gid, NULL, &ctl), 0);
+    cr_assert_eq(stat(path, &sb), 0);
+    cr_assert(S_ISSOCK(sb.st_mode));
+    cr_assert_eq(sb.st_mode & 0777, 0660, "mode %o", (unsigned)(sb.st_mode & 0777));
+    cr_assert_eq(sb.st_gid, gid, "group %u, wanted %u", (unsigned)sb.st_gid, (unsigned)gid);
+    cr_assert_eq(sb.st_uid, geteuid());
+    cr_assert_eq(control_probe(path), -EADDRINUSE); /* it answers */
+    control_stop(ctl);
+    cr_assert_eq(stat(path, &sb), -1);
+    cr_assert_eq(uv_run(&loop, UV_RUN_DEFAULT), 0);
+    cr_assert_eq(uv_loop_close(&loop), 0);
+}
+
+/* Without the right to give the file to the group, start fails with EPERM
+ * and leaves no socket. Root may give files to any group, so as root the
+ * check runs in a child that has become nobody. */
+Test(group, not_allowed_leaves_nothing, .init = make_tmp, .fini = rm_tmp)
+{
+    char dir[160], path[192];
+    pid_t pid;
+    int status = 0;
+
+    snprintf(dir, sizeof(dir), "%s/open", tmp);
+    cr_assert_eq(mkdir(dir, 0777), 0);
+    cr_assert_eq(chmod(dir, 0777), 0);
+    chmod(tmp, 0755);
+    snprintf(path, sizeof(path), "%s/p.sock", dir);
+    pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        struct control *ctl = NULL;
+        uv_loop_t loop;
+        struct stat sb;
+        int r;
+
+        if (geteuid() == 0 && (setgroups(0, NULL) < 0 || setgid(65534) < 0 || setuid(65534) < 0))
+            _exit(10);
+        if (getegid() == 0)
+            _exit(11); /* could give files to group 0: the case does not apply */
+        if (uv_loop_init(&loop) < 0)
+            _exit(12);
+        r = control_start(&loop, path, 0, NULL, &ctl);
+        uv_run(&loop, UV_RUN_DEFAULT);
+        uv_loop_close(&loop);
+        if (r != -EPERM)
+            _exit(13);
+        if (ctl != NULL || stat(path, &sb) == 0)
+            _exit(14);
+        _exit(0);
+    }
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_assert(WIFEXITED(status));
+    cr_assert_eq(WEXITSTATUS(status), 0, "child step %d failed", WEXITSTATUS(status));
 }

@@ -273,3 +273,53 @@ Test(peers, json_shape)
     json_decref(o);
     peers_free(p);
 }
+
+Test(peers, unconfigure_and_prune)
+{
+    struct peers *p = new_table();
+    struct peer_info *idle = NULL, *busy = NULL, *heard = NULL, *e = NULL;
+    struct sockaddr_in a;
+    uint8_t key[PEERS_KEY_BYTES];
+    int removed = -1;
+
+    cr_assert_eq(peers_add_configured(p, "idle.local", 7711, &idle), 0);
+    cr_assert_eq(peers_add_configured(p, "busy.local", 7711, &busy), 0);
+    cr_assert_eq(peers_add_configured(p, "heard.local", 7711, &heard), 0);
+    cr_assert_eq(peers_count(p), 3);
+    cr_assert_eq(peers_find_configured(p, "busy.local", 7711), busy);
+    cr_assert_null(peers_find_configured(p, "busy.local", 7712));
+
+    /* Idle and known only from the config: gone at once. */
+    peers_unconfigure(p, idle, &removed);
+    cr_assert_eq(removed, 1);
+    cr_assert_eq(peers_count(p), 2);
+    cr_assert_null(peers_find_configured(p, "idle.local", 7711));
+
+    /* Being dialed: stays until the dial is over, then prune takes it. */
+    peers_attempt(p, busy);
+    peers_unconfigure(p, busy, &removed);
+    cr_assert_eq(removed, 0);
+    cr_assert_eq(busy->sources, 0);
+    cr_assert_null(peers_find_configured(p, "busy.local", 7711));
+    cr_assert_eq(peers_prune(p), 0);
+    cr_assert_eq(peers_count(p), 2);
+    peers_failed(p, busy, 0);
+    cr_assert_eq(peers_prune(p), 1);
+    cr_assert_eq(peers_count(p), 1);
+    cr_assert_eq(peers_at(p, 0), heard);
+
+    /* Also heard in a beacon: stays as a discovered peer, dialed at the
+     * address the beacon gave instead of the host it was configured as. */
+    memset(key, 7, sizeof(key));
+    peers_set_key(p, heard, key);
+    addr4(&a, "192.168.1.20", 7711);
+    cr_assert_eq(peers_heard(p, key, (const struct sockaddr *)&a, &e), 0);
+    cr_assert_eq(e, heard);
+    peers_unconfigure(p, heard, &removed);
+    cr_assert_eq(removed, 0);
+    cr_assert_eq(heard->sources, PEER_DISCOVERED);
+    cr_assert_str_eq(heard->host, "");
+    cr_assert_eq(peers_prune(p), 0);
+    cr_assert_eq(peers_count(p), 1);
+    peers_free(p);
+}
