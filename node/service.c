@@ -97,7 +97,8 @@ int service_open(struct store *st, struct vault *v, const struct service_config 
     svc->socket_path = dup_or_null(cfg->socket_path);
     if ((cfg->content_dir != NULL && svc->content_dir == NULL) ||
         (cfg->data_dir != NULL && svc->data_dir == NULL) ||
-        (cfg->socket_path != NULL && svc->socket_path == NULL)) {
+        (cfg->socket_path != NULL && svc->socket_path == NULL) ||
+        vcache_new(SERVICE_VERIFIED_LOG2, &svc->verified) < 0) {
         service_close(svc);
         return -ENOMEM;
     }
@@ -121,6 +122,7 @@ void service_close(struct service *svc)
     while (svc->n_sessions > 0)
         session_end(svc, svc->n_sessions - 1);
     svc_close_caches(svc);
+    vcache_free(svc->verified);
     free(svc->content_dir);
     free(svc->data_dir);
     free(svc->socket_path);

@@ -16,6 +16,7 @@
 #include "kith/post.h"
 #include "record.h"
 #include "service.h"
+#include "vcache.h"
 
 /* Lives in sodium_malloc'd memory (guarded, locked) because of sk. */
 struct service_session {
@@ -54,6 +55,9 @@ struct svc_limit {
 
 #define SVC_LIMITS_MAX 256
 
+/* 2^18 verified post ids (4 MiB): a group of 100,000 posts fits. */
+#define SERVICE_VERIFIED_LOG2 18
+
 struct service {
     struct store *st;
     struct vault *v;
@@ -69,6 +73,7 @@ struct service {
     uint8_t dummy_seal[RECORD_SEALED_SK_BYTES]; /* unlock of an unknown name */
     struct svc_gcache *gcache;
     size_t n_gcache;
+    struct vcache *verified; /* posts whose signature was checked (svc_post_load) */
     /* Sync (service_set_post_hook, service_set_sync): called after a post
      * is committed; origin is the peer session it came from, or NULL. */
     service_post_hook post_hook;
@@ -185,10 +190,12 @@ void svc_idlist_free(struct svc_idlist *l);
 uint8_t *svc_plain_new(void);
 void svc_plain_free(uint8_t *plain);
 
-/* Get, open and verify post id of group g into plain / *p. Returns 0,
+/* Get, open and verify post id of group g into plain / *p. A post whose
+ * signature this process checked before (svc->verified, by the hash of its
+ * bytes) is not checked again. Returns 0,
  * -KITH_ENOTFOUND, -KITH_EDELETED, -KITH_EDECRYPT (also: another group's),
  * or the errors of kith_post_open / kith_post_verify. */
-int svc_post_load(struct store_txn *txn, const struct record_group *g,
+int svc_post_load(struct service *svc, struct store_txn *txn, const struct record_group *g,
                   const uint8_t id[KITH_POST_ID_BYTES], uint8_t *plain, struct kith_post *p);
 
 /* The group id in a held post's clear outer part. Returns 0,
@@ -201,7 +208,7 @@ int svc_post_group(struct store_txn *txn, const uint8_t id[KITH_POST_ID_BYTES],
  * with its body) is looked up in the thread index: a deleted reply gives its
  * root, a deleted root is the root. A post not held (yet) is the root. Returns 0 or -KITH_EPARENT
  * (parent is held but is not a readable post or reply of g). plain is scratch. */
-int svc_find_root(struct store_txn *txn, const struct record_group *g,
+int svc_find_root(struct service *svc, struct store_txn *txn, const struct record_group *g,
                   const uint8_t parent[KITH_POST_ID_BYTES], uint8_t *plain,
                   uint8_t root[KITH_POST_ID_BYTES]);
 

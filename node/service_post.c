@@ -77,10 +77,11 @@ void svc_plain_free(uint8_t *plain)
     free(plain);
 }
 
-int svc_post_load(struct store_txn *txn, const struct record_group *g,
+int svc_post_load(struct service *svc, struct store_txn *txn, const struct record_group *g,
                   const uint8_t id[KITH_POST_ID_BYTES], uint8_t *plain, struct kith_post *p)
 {
     const uint8_t *sealed;
+    uint8_t hash[KITH_POST_ID_BYTES];
     size_t len;
     int r = store_post_get(txn, id, &sealed, &len);
 
@@ -91,7 +92,15 @@ int svc_post_load(struct store_txn *txn, const struct record_group *g,
         return r;
     if (memcmp(p->outer.group_id, g->id, KITH_GROUP_ID_BYTES) != 0)
         return -KITH_EDECRYPT;
-    return kith_post_verify(p);
+    /* The id is the hash of the bytes: hashing what was read (cheap next to
+     * a signature check) ties the cached verdict to exactly these bytes. */
+    kith_post_id(sealed, len, hash);
+    if (svc->verified != NULL && vcache_has(svc->verified, hash))
+        return 0;
+    r = kith_post_verify(p);
+    if (r == 0 && svc->verified != NULL)
+        vcache_add(svc->verified, hash);
+    return r;
 }
 
 int svc_post_group(struct store_txn *txn, const uint8_t id[KITH_POST_ID_BYTES],
@@ -141,7 +150,7 @@ static void thread_root_of(struct store_txn *txn, const uint8_t id[KITH_POST_ID_
     store_each(txn, STORE_DB_THREAD, root_of_cb, &ro);
 }
 
-int svc_find_root(struct store_txn *txn, const struct record_group *g,
+int svc_find_root(struct service *svc, struct store_txn *txn, const struct record_group *g,
                   const uint8_t parent[KITH_POST_ID_BYTES], uint8_t *plain,
                   uint8_t root[KITH_POST_ID_BYTES])
 {
@@ -162,7 +171,7 @@ int svc_find_root(struct store_txn *txn, const struct record_group *g,
         if (r == 0 && memcmp(gid, g->id, sizeof(gid)) != 0)
             r = -KITH_EPARENT;
         if (r == 0)
-            r = svc_post_load(txn, g, cur, plain, &p);
+            r = svc_post_load(svc, txn, g, cur, plain, &p);
         if (r == 0 && p.kind == KITH_POST_KIND_POST)
             break;
         if (r == 0 && p.kind == KITH_POST_KIND_REPLY && p.has_parent) {
@@ -281,7 +290,7 @@ int svc_group_scan(struct service *svc, struct store_txn *txn, const struct reco
     svc_gcache_drop(svc, g->id);
     for (size_t i = 0; i < l->n; i++) {
         struct svc_entry *e = &l->v[i];
-        int o = svc_post_load(txn, g, e->id, plain, &p);
+        int o = svc_post_load(svc, txn, g, e->id, plain, &p);
         if (o == -KITH_EDELETED) {
             e->kind = SVC_KIND_TOMBSTONE;
             continue;
@@ -406,6 +415,7 @@ int svc_post_build(struct service *svc, struct service_session *sess, const stru
 }
 
 struct put_ctx {
+    struct service *svc;
     const struct record_group *g;
     const uint8_t *sealed;
     size_t len;
@@ -436,7 +446,7 @@ static int target_check(struct store_txn *txn, struct put_ctx *c)
         return 0;
     if (r < 0 || memcmp(gid, c->g->id, sizeof(gid)) != 0)
         return -KITH_EPARENT;
-    r = svc_post_load(txn, c->g, c->p->parent, c->plain, &t);
+    r = svc_post_load(c->svc, txn, c->g, c->p->parent, c->plain, &t);
     if (r < 0 || !deletable(t.kind))
         return -KITH_EPARENT;
     if (memcmp(t.author, c->p->author, KITH_PUBKEY_BYTES) != 0)
@@ -453,7 +463,7 @@ static int deleted_before(struct store_txn *txn, struct put_ctx *c)
     int r = svc_idlist_thread(txn, c->id, &l), found = 0;
 
     for (size_t i = 0; r == 0 && i < l.n && !found; i++) {
-        if (svc_post_load(txn, c->g, l.v[i].id, c->plain, &d) == 0 &&
+        if (svc_post_load(c->svc, txn, c->g, l.v[i].id, c->plain, &d) == 0 &&
             d.kind == KITH_POST_KIND_DELETE && d.has_parent &&
             memcmp(d.parent, c->id, KITH_POST_ID_BYTES) == 0 &&
             memcmp(d.author, c->p->author, KITH_PUBKEY_BYTES) == 0)
@@ -476,7 +486,7 @@ static int put_cb(struct store_txn *txn, void *arg)
     meta.created_ms = p->outer.created_ms;
     switch (p->kind) {
     case KITH_POST_KIND_REPLY:
-        r = svc_find_root(txn, c->g, p->parent, c->plain, meta.root_id);
+        r = svc_find_root(c->svc, txn, c->g, p->parent, c->plain, meta.root_id);
         if (r < 0)
             return r;
         meta.has_root = 1;
@@ -532,6 +542,9 @@ static void stored_after(struct service *svc, const struct put_ctx *c)
     const uint8_t *id = c->id;
     struct svc_gcache *gc = gcache_find(svc, g->id);
 
+    /* Signed here or verified by the caller before it was stored. */
+    if (svc->verified != NULL && !c->tomb_self)
+        vcache_add(svc->verified, id);
     if (gc != NULL && gc->scanned) {
         if (c->tomb_target && gc->n_posts > 0)
             gc->n_posts--;
@@ -551,7 +564,7 @@ int svc_store_post(struct service *svc, const struct record_group *g, const uint
                    size_t len, const uint8_t id[KITH_POST_ID_BYTES], const struct kith_post *p,
                    svc_extra_fn extra, void *extra_arg)
 {
-    struct put_ctx c = {g, sealed, len, id, p, extra, extra_arg, NULL, 0, 0};
+    struct put_ctx c = {svc, g, sealed, len, id, p, extra, extra_arg, NULL, 0, 0};
     int r;
 
     c.plain = svc_plain_new();

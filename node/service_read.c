@@ -37,7 +37,7 @@ json_t *svc_hex_json(const uint8_t *b, size_t n)
 /* Show the newest edit of post id by its author: its title and body
  * replace the post's in o, and "edited" becomes true. Edits sit in the
  * thread index under the post they edit (oldest first). */
-static int apply_edit(struct store_txn *txn, const struct record_group *g,
+static int apply_edit(struct service *svc, struct store_txn *txn, const struct record_group *g,
                       const uint8_t id[KITH_POST_ID_BYTES], const uint8_t author[KITH_PUBKEY_BYTES],
                       json_t *o)
 {
@@ -50,8 +50,9 @@ static int apply_edit(struct store_txn *txn, const struct record_group *g,
         return -ENOMEM;
     r = svc_idlist_thread(txn, id, &l);
     for (size_t i = l.n; r == 0 && !found && i-- > 0;) {
-        if (svc_post_load(txn, g, l.v[i].id, plain, &e) != 0 || e.kind != KITH_POST_KIND_EDIT ||
-            !e.has_parent || memcmp(e.parent, id, KITH_POST_ID_BYTES) != 0 ||
+        if (svc_post_load(svc, txn, g, l.v[i].id, plain, &e) != 0 ||
+            e.kind != KITH_POST_KIND_EDIT || !e.has_parent ||
+            memcmp(e.parent, id, KITH_POST_ID_BYTES) != 0 ||
             memcmp(e.author, author, KITH_PUBKEY_BYTES) != 0)
             continue;
         found = 1;
@@ -91,7 +92,7 @@ json_t *svc_post_json(struct service *svc, struct store_txn *txn, const struct r
     r |= set(o, "deleted", json_false());
     r |= set(o, "edited", json_false());
     if (r == 0 && deletable_kind(p->kind))
-        r = apply_edit(txn, g, id, p->author, o);
+        r = apply_edit(svc, txn, g, id, p->author, o);
     if (r != 0) {
         json_decref(o);
         return NULL;
@@ -102,7 +103,7 @@ json_t *svc_post_json(struct service *svc, struct store_txn *txn, const struct r
 /* The author of a deleted post, learnt from the delete posts under its id
  * (they are by the author: that is the rule that tombstoned it). 0 when
  * found, 1 when unknown. */
-static int tomb_author(struct store_txn *txn, const struct record_group *g,
+static int tomb_author(struct service *svc, struct store_txn *txn, const struct record_group *g,
                        const uint8_t id[KITH_POST_ID_BYTES], uint8_t *plain,
                        uint8_t author[KITH_PUBKEY_BYTES])
 {
@@ -112,7 +113,7 @@ static int tomb_author(struct store_txn *txn, const struct record_group *g,
 
     if (svc_idlist_thread(txn, id, &l) == 0) {
         for (size_t i = 0; i < l.n; i++) {
-            if (svc_post_load(txn, g, l.v[i].id, plain, &d) != 0 ||
+            if (svc_post_load(svc, txn, g, l.v[i].id, plain, &d) != 0 ||
                 d.kind != KITH_POST_KIND_DELETE || memcmp(d.parent, id, KITH_POST_ID_BYTES) != 0)
                 continue;
             if (found && memcmp(author, d.author, KITH_PUBKEY_BYTES) != 0)
@@ -140,7 +141,7 @@ json_t *svc_tomb_json(struct service *svc, struct store_txn *txn, const struct r
         svc_plain_free(plain);
         return NULL;
     }
-    known = tomb_author(txn, g, id, plain, author) == 0;
+    known = tomb_author(svc, txn, g, id, plain, author) == 0;
     svc_plain_free(plain);
     if (known)
         svc_author_name(svc, txn, g, author, name);
@@ -253,7 +254,7 @@ static json_t *thread_item(struct service *svc, struct store_txn *txn, const str
 
     if (e->kind == SVC_KIND_TOMBSTONE)
         o = svc_tomb_json(svc, txn, g, e->id, e->ms, "post");
-    else if (svc_post_load(txn, g, e->id, plain, &p) == 0)
+    else if (svc_post_load(svc, txn, g, e->id, plain, &p) == 0)
         o = svc_post_json(svc, txn, g, e->id, &p);
     else
         return NULL;
@@ -388,7 +389,7 @@ static int thread_replies(struct service *svc, struct store_txn *txn, const stru
 
     for (size_t i = 0; r == 0 && i < l.n; i++) {
         json_t *o = NULL;
-        int o_r = svc_post_load(txn, g, l.v[i].id, plain, &p);
+        int o_r = svc_post_load(svc, txn, g, l.v[i].id, plain, &p);
         if (o_r == 0 && p.kind == KITH_POST_KIND_REPLY)
             o = svc_post_json(svc, txn, g, l.v[i].id, &p);
         else if (o_r == -KITH_EDELETED)
@@ -440,16 +441,17 @@ int service_thread_show(struct service *svc, struct service_session *sess, const
         if (r == 0)
             r = record_group_load(txn, svc->v, gid, &g);
         if (r == 0)
-            r = svc_post_load(txn, &g, id, plain, &p);
+            r = svc_post_load(svc, txn, &g, id, plain, &p);
         if (r < 0)
             goto done;
         memcpy(root, id, sizeof(root));
-        if (p.kind == KITH_POST_KIND_REPLY && svc_find_root(txn, &g, p.parent, plain2, root) < 0)
+        if (p.kind == KITH_POST_KIND_REPLY &&
+            svc_find_root(svc, txn, &g, p.parent, plain2, root) < 0)
             memcpy(root, id, sizeof(root));
         with_replies = p.kind == KITH_POST_KIND_POST || p.kind == KITH_POST_KIND_REPLY;
     }
     if (memcmp(root, id, sizeof(root)) != 0) {
-        r = svc_post_load(txn, &g, root, plain2, &p);
+        r = svc_post_load(svc, txn, &g, root, plain2, &p);
         if (r == 0)
             post = svc_post_json(svc, txn, &g, root, &p);
         else if (r == -KITH_EDELETED)
@@ -507,7 +509,7 @@ static json_t *reply_to_text(struct service *svc, struct store_txn *txn,
 {
     char hex[9], name[KITH_POST_TITLE_MAX + 1], s[2 * KITH_POST_TITLE_MAX + 64];
     struct kith_post p = {0};
-    int r = svc_post_load(txn, g, parent, plain, &p);
+    int r = svc_post_load(svc, txn, g, parent, plain, &p);
 
     svc_hex(parent, 4, hex);
     if (r == 0 && p.title_len > 0) {
@@ -535,7 +537,7 @@ static int export_group(struct service *svc, struct service_session *sess, struc
 
     for (size_t i = 0; r == 0 && i < l.n; i++) {
         json_t *o;
-        if (svc_post_load(txn, g, l.v[i].id, plain, &p) != 0 || !deletable_kind(p.kind) ||
+        if (svc_post_load(svc, txn, g, l.v[i].id, plain, &p) != 0 || !deletable_kind(p.kind) ||
             sodium_memcmp(p.author, sess->pk, KITH_PUBKEY_BYTES) != 0)
             continue;
         o = svc_post_json(svc, txn, g, l.v[i].id, &p);

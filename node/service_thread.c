@@ -149,7 +149,7 @@ static int target_load(struct service *svc, struct service_session *sess, const 
     if (r == 0)
         r = record_group_load(txn, svc->v, gid, g);
     if (r == 0)
-        r = svc_post_load(txn, g, id, plain, p);
+        r = svc_post_load(svc, txn, g, id, plain, p);
     store_txn_end(txn);
     record_account_free(&a);
     if (r < 0)
