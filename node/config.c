@@ -361,7 +361,8 @@ const char *config_usage(void)
            "\n"
            "  --data DIR          where the node keeps its data (default: $KITH_DATA,\n"
            "                      else $XDG_DATA_HOME/kith, else ~/.local/share/kith)\n"
-           "  --config FILE       read settings from FILE (default: DIR/kithd.conf if it exists)\n"
+           "  --config FILE       read settings from FILE, then from the *.conf files in\n"
+           "                      conf.d beside it (default: DIR/kithd.conf if it exists)\n"
            "  --socket PATH       control socket for kith (default: DIR/kithd.sock)\n"
            "  --log-level LEVEL   debug, info, warn or error (default: info)\n"
            "  --key-file PATH     read the node key from PATH, mode 0600 (default: DIR/node.key)\n"
@@ -377,7 +378,9 @@ const char *config_usage(void)
            "  --web ADDR:PORT     serve the web page there (default: 127.0.0.1:7780, this\n"
            "                      machine only; 0.0.0.0:7780: the whole LAN; off: no page)\n"
            "  --version           print the version and exit\n"
-           "  --help              print this help and exit\n";
+           "  --help              print this help and exit\n"
+           "\n"
+           "SIGHUP reads the config again; SIGINT or SIGTERM stops the node.\n";
 }
 
 static void init_data_dir(char *dst)

@@ -5,6 +5,7 @@
  * be made to misbehave; the end-to-end test drives the real one).
  */
 #include <criterion/criterion.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +56,55 @@ Test(cli_client, default_socket_order)
     unsetenv("XDG_DATA_HOME");
     unsetenv("HOME");
     cr_assert_eq(client_default_socket(buf, sizeof(buf)), -ENOENT);
+}
+
+/* No node of one's own but the packaged system node: its socket. */
+Test(cli_client, default_socket_falls_back_to_the_system_node)
+{
+    char tmpd[] = "/tmp/kith-cli-sock-XXXXXX";
+    char sys[128], home[128], own[192], buf[256], cmd[512];
+    int fd;
+
+    cr_assert_not_null(mkdtemp(tmpd));
+    snprintf(sys, sizeof(sys), "%s/system.sock", tmpd);
+    snprintf(home, sizeof(home), "%s/home", tmpd);
+    snprintf(own, sizeof(own), "%s/.local/share/kith/kithd.sock", home);
+    setenv("HOME", home, 1);
+    unsetenv("XDG_DATA_HOME");
+    unsetenv("KITH_DATA");
+    unsetenv("KITH_SOCKET");
+
+    /* Neither exists: the per-user path, so the error names it. */
+    cr_assert_eq(client_default_socket_at(sys, buf, sizeof(buf)), 0);
+    cr_assert_str_eq(buf, own);
+    fd = open(sys, O_CREAT | O_WRONLY, 0600);
+    cr_assert_geq(fd, 0);
+    close(fd);
+    /* Only the system one exists: it is used. */
+    cr_assert_eq(client_default_socket_at(sys, buf, sizeof(buf)), 0);
+    cr_assert_str_eq(buf, sys);
+    /* No HOME at all either: still the system node. */
+    unsetenv("HOME");
+    cr_assert_eq(client_default_socket_at(sys, buf, sizeof(buf)), 0);
+    cr_assert_str_eq(buf, sys);
+    cr_assert_eq(client_default_socket_at(NULL, buf, sizeof(buf)), -ENOENT);
+    setenv("HOME", home, 1);
+    /* KITH_DATA or KITH_SOCKET name a node: no fallback. */
+    setenv("KITH_DATA", "/srv/kith", 1);
+    cr_assert_eq(client_default_socket_at(sys, buf, sizeof(buf)), 0);
+    cr_assert_str_eq(buf, "/srv/kith/kithd.sock");
+    unsetenv("KITH_DATA");
+    setenv("KITH_SOCKET", "/tmp/k.sock", 1);
+    cr_assert_eq(client_default_socket_at(sys, buf, sizeof(buf)), 0);
+    cr_assert_str_eq(buf, "/tmp/k.sock");
+    unsetenv("KITH_SOCKET");
+    /* The user's own node exists: it wins. */
+    snprintf(cmd, sizeof(cmd), "mkdir -p '%s/.local/share/kith' && touch '%s'", home, own);
+    cr_assert_eq(system(cmd), 0);
+    cr_assert_eq(client_default_socket_at(sys, buf, sizeof(buf)), 0);
+    cr_assert_str_eq(buf, own);
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpd);
+    cr_assert_eq(system(cmd), 0);
 }
 
 static const char *explain(int code, int from_node, const char *msg, const struct client_what *what)
