@@ -434,11 +434,12 @@ Test(config, example_file_parses)
     fclose(out);
     /* every setting of the table is documented (peer twice; [serial] with
      * a second section of device and baud) */
-    cr_assert_eq(settings, 25);
+    cr_assert_eq(settings, 26);
     config_init(&c);
     cr_assert_eq(config_load_file(&c, on, err, sizeof(err)), 0, "%s", err);
     cr_assert_str_eq(c.data_dir, "/var/lib/kith");
     cr_assert_str_eq(c.socket_path, "/var/lib/kith/kithd.sock");
+    cr_assert_str_eq(c.control_group, "kith");
     cr_assert_eq(c.session_idle_minutes, 60);
     cr_assert_str_eq(c.listen, "[::]:7711");
     cr_assert_eq(c.n_peers, 2);
