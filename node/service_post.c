@@ -701,6 +701,7 @@ int service_accept_batch(struct service *svc, struct service_incoming *v, size_t
         b.c[i].g = j < n_groups ? &groups[j] : NULL;
         if (b.c[i].g == NULL && r == 0 && n_groups == BATCH_GROUPS_MAX)
             r = -KITH_EINVAL; /* more groups than a batch may mix: the caller splits */
+        b.c[i].svc = svc;
         b.c[i].sealed = v[i].sealed;
         b.c[i].len = v[i].len;
         b.c[i].id = v[i].id;
