@@ -151,15 +151,22 @@ check "the socket answers when READY=1 is sent" \
 check "no debug lines at log_level = info" bash -c "! grep -q ' debug ' '$log'"
 
 # ---- SIGHUP after log_level = debug ----
-printf '[node]\nlog_level = debug\n[sync]\nmax_peers = 16\n' >"$conf"
+printf '[node]\nlog_level = debug\n[sync]\nmax_peers = 16\npeer = 127.0.0.1:9\n' >"$conf"
 kill -HUP "$pid"
 check "SIGHUP gives RELOADING=1" wait_note 2 '^RELOADING=1\|MONOTONIC_USEC=[0-9]+\|'
 check "then READY=1 again" wait_note 3 '^READY=1\|STATUS=Ready'
 check "the reload is logged with what changed" \
-    wait_log ' info config\.reloaded changed=node\.log_level '
+    wait_log ' info config\.reloaded changed=node\.log_level[ ,]'
 request "$sock" '{"id":2,"cmd":"status"}' >/dev/null
 check "log_level = debug takes effect" wait_log ' debug control\.open '
 check "still running after the reload" kill -0 "$pid"
+check "the new peer line is logged" wait_log ' info config\.reloaded changed=node\.log_level,sync\.peer peers_added=1 peers_removed=0 '
+peers=$(request "$sock" '{"id":6,"cmd":"peers"}')
+if grep -Eq '"address": ?"127\.0\.0\.1:9"' <<<"$peers" && grep -Eq '"source": ?"config"' <<<"$peers"; then
+    ok "the new peer is known at once"
+else
+    not_ok "the new peer is known at once" "got: $peers"
+fi
 
 # ---- a drop-in in conf.d, and a setting that needs a restart ----
 mkdir "$data/conf.d"
@@ -181,6 +188,17 @@ check "conf.d/50-quiet.conf wins over kithd.conf (no more debug lines)" \
     test "$debug_before" = "$debug_after"
 check "and at warn, the reload's info line is not logged" \
     test "$(grep -c ' info config\.reloaded ' "$log")" = 1
+# The peer line is gone from the config: the node forgets it (at once, or
+# on its next tick when a dial to it was under way).
+gone=no
+for _ in $(seq 1 50); do
+    if ! grep -q '127\.0\.0\.1:9"' <<<"$(request "$sock" '{"id":7,"cmd":"peers"}')"; then
+        gone=yes
+        break
+    fi
+    sleep 0.1
+done
+check "a peer line removed from the config is dropped" test "$gone" = yes
 
 # ---- a bad config: logged, the node keeps its settings and runs on ----
 rm "$data/conf.d/50-quiet.conf"
