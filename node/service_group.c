@@ -121,6 +121,8 @@ static int group_enter(struct service *svc, struct service_session *sess,
     struct store_txn *txn = NULL;
     int r;
 
+    /* The group record may change (its name): cached views are stale. */
+    svc->changes++;
     memset(&p, 0, sizeof(p));
     p.kind = KITH_POST_KIND_PROFILE;
     p.title = sess->name;

@@ -55,6 +55,19 @@ struct svc_limit {
 
 #define SVC_LIMITS_MAX 256
 
+/* Threads as service_thread_show last built them (its JSON), so a page
+ * read again and again while nothing changes costs a copy, not a decryption
+ * of every post. An entry is good while svc->changes is what it was;
+ * threads with more than SVC_TCACHE_BODY_MAX bytes of bodies are not kept. */
+#define SVC_TCACHE_SLOTS 32
+#define SVC_TCACHE_BODY_MAX (256u * 1024)
+struct svc_tcache {
+    uint8_t id[KITH_POST_ID_BYTES];   /* the post asked for */
+    uint8_t gid[KITH_GROUP_ID_BYTES]; /* its group: the reader must be in it */
+    uint64_t changes;
+    json_t *thread; /* NULL: empty slot */
+};
+
 /* 2^18 verified post ids (4 MiB): a group of 100,000 posts fits. */
 #define SERVICE_VERIFIED_LOG2 18
 
@@ -74,6 +87,8 @@ struct service {
     struct svc_gcache *gcache;
     size_t n_gcache;
     struct vcache *verified; /* posts whose signature was checked (svc_post_load) */
+    uint64_t changes;        /* posts stored so far: what a cached view was built from */
+    struct svc_tcache tcache[SVC_TCACHE_SLOTS];
     /* Sync (service_set_post_hook, service_set_sync): called after a post
      * is committed; origin is the peer session it came from, or NULL. */
     service_post_hook post_hook;

@@ -542,6 +542,7 @@ static void stored_after(struct service *svc, const struct put_ctx *c)
     const uint8_t *id = c->id;
     struct svc_gcache *gc = gcache_find(svc, g->id);
 
+    svc->changes++;
     /* Signed here or verified by the caller before it was stored. */
     if (svc->verified != NULL && !c->tomb_self)
         vcache_add(svc->verified, id);

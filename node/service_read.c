@@ -403,6 +403,62 @@ static int thread_replies(struct service *svc, struct store_txn *txn, const stru
     return r;
 }
 
+/* A copy of a cached thread for a caller, who may add, replace or remove
+ * keys of the thread and of each post: objects and arrays are new, the
+ * values in the posts (strings, numbers) are shared, and jansson never
+ * changes those in place. */
+static json_t *thread_copy(json_t *t)
+{
+    json_t *replies = json_array(), *reply, *out;
+    size_t i;
+
+    if (replies == NULL)
+        return NULL;
+    json_array_foreach(json_object_get(t, "replies"), i, reply)
+    {
+        if (json_array_append_new(replies, json_copy(reply)) != 0) {
+            json_decref(replies);
+            return NULL;
+        }
+    }
+    out = json_pack("{s:o,s:o}", "post", json_copy(json_object_get(t, "post")), "replies", replies);
+    return out;
+}
+
+/* The cached thread of id when nothing changed since and the account is
+ * in its group: a copy for the caller. NULL otherwise. */
+static json_t *tcache_get(struct service *svc, const struct record_account *a,
+                          const uint8_t id[KITH_POST_ID_BYTES])
+{
+    const struct svc_tcache *c = &svc->tcache[id[0] % SVC_TCACHE_SLOTS];
+
+    if (c->thread == NULL || c->changes != svc->changes ||
+        memcmp(c->id, id, KITH_POST_ID_BYTES) != 0 || !record_account_has_group(a, c->gid))
+        return NULL;
+    return thread_copy(c->thread);
+}
+
+static void tcache_put(struct service *svc, const uint8_t id[KITH_POST_ID_BYTES],
+                       const uint8_t gid[KITH_GROUP_ID_BYTES], json_t *thread)
+{
+    struct svc_tcache *c = &svc->tcache[id[0] % SVC_TCACHE_SLOTS];
+    json_t *reply;
+    size_t i, bytes = 0;
+
+    json_array_foreach(json_object_get(thread, "replies"), i, reply)
+    {
+        bytes += json_string_length(json_object_get(reply, "body"));
+    }
+    bytes += json_string_length(json_object_get(json_object_get(thread, "post"), "body"));
+    if (bytes > SVC_TCACHE_BODY_MAX)
+        return;
+    json_decref(c->thread);
+    c->thread = json_deep_copy(thread);
+    memcpy(c->id, id, KITH_POST_ID_BYTES);
+    memcpy(c->gid, gid, KITH_GROUP_ID_BYTES);
+    c->changes = svc->changes;
+}
+
 int service_thread_show(struct service *svc, struct service_session *sess, const char *arg,
                         json_t **out)
 {
@@ -428,6 +484,9 @@ int service_thread_show(struct service *svc, struct service_session *sess, const
         goto out_free;
     r = svc_find_id(txn, arg, id);
     if (r < 0)
+        goto done;
+    *out = tcache_get(svc, &a, id);
+    if (*out != NULL)
         goto done;
     r = svc_post_group(txn, id, gid);
     if (r == -KITH_EDELETED) {
@@ -478,6 +537,8 @@ int service_thread_show(struct service *svc, struct service_session *sess, const
         *out = json_pack("{s:O,s:O}", "post", post, "replies", replies);
         r = *out != NULL ? 0 : -ENOMEM;
     }
+    if (r == 0)
+        tcache_put(svc, id, g.id, *out);
 done:
     store_txn_end(txn);
     record_account_free(&a);

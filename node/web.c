@@ -259,23 +259,50 @@ int web_fail(struct web_req *r, int status)
 
 /* ---- posts as pages show them ---- */
 
+/* The HTML of a post body as a JSON string, from the cache or rendered
+ * (and kept when small). cmark writes UTF-8 when given UTF-8, and a post's
+ * text was checked to be UTF-8 when it was opened: no second check. */
+static json_t *body_html(struct web *w, const char *body)
+{
+    uint8_t key[16];
+    struct web_md *m;
+    size_t n = strlen(body), len = 0;
+    char *html = NULL;
+    json_t *out;
+
+    crypto_generichash(key, sizeof(key), (const unsigned char *)body, n, NULL, 0);
+    m = &w->md[key[0]];
+    if (m->html != NULL && memcmp(m->key, key, sizeof(key)) == 0)
+        return json_stringn_nocheck(m->html, m->len);
+    if (markdown_to_html(body, n, &html, &len) < 0)
+        return NULL;
+    out = json_stringn_nocheck(html, len);
+    if (len <= WEB_MD_KEEP_MAX) {
+        free(m->html);
+        memcpy(m->key, key, sizeof(key));
+        m->html = html;
+        m->len = len;
+    } else {
+        free(html);
+    }
+    return out;
+}
+
 int web_post_decorate(struct web_req *r, json_t *post)
 {
     const char *body = json_string_value(json_object_get(post, "body"));
     const char *key = json_string_value(json_object_get(post, "author_key"));
     const char *id = json_string_value(json_object_get(post, "id"));
     char when[64], mine_hex[2 * 32 + 1];
-    char *html = NULL;
-    size_t len = 0;
     int e = 0;
 
     web_time((uint64_t)json_integer_value(json_object_get(post, "created_ms")), when, sizeof(when));
     e |= json_object_set_new(post, "when", json_string(when));
     if (body != NULL) {
-        if (markdown_to_html(body, strlen(body), &html, &len) < 0)
+        json_t *html = body_html(r->w, body);
+        if (html == NULL)
             return -ENOMEM;
-        e |= json_object_set_new(post, "html", json_stringn(html, len));
-        free(html);
+        e |= json_object_set_new(post, "html", html);
     }
     if (r->sess != NULL && key != NULL) {
         sodium_bin2hex(mine_hex, sizeof(mine_hex), service_session_public_key(r->sess), 32);
@@ -383,6 +410,8 @@ static void on_tick(uv_timer_t *t)
 
 static void web_free(struct web *w)
 {
+    for (size_t i = 0; i < WEB_MD_SLOTS; i++)
+        free(w->md[i].html);
     websession_close(w->ws);
     webtmpl_free(w->tmpl);
     webstatic_close(w->stat);

@@ -23,6 +23,18 @@
 #define WEB_PREFS_COOKIE "kith_prefs"
 #define WEB_ID_HEX 64
 
+/* Post bodies already rendered, by a hash of the Markdown: a body never
+ * changes under its hash, so an entry is never stale (an edit is another
+ * body). Only small results are kept: at most WEB_MD_SLOTS * WEB_MD_KEEP_MAX
+ * bytes in all. */
+#define WEB_MD_SLOTS 256
+#define WEB_MD_KEEP_MAX 16384
+struct web_md {
+    uint8_t key[16];
+    char *html; /* malloc'd, NUL-terminated; NULL: empty slot */
+    size_t len;
+};
+
 struct web {
     uv_loop_t *loop;
     struct service *svc;
@@ -37,6 +49,7 @@ struct web {
     unsigned jobs; /* passphrase jobs in flight */
     int stopping;
     int tick_closed;
+    struct web_md md[WEB_MD_SLOTS];
 };
 
 /* One request being answered. Nothing in it points into the request once a

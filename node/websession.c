@@ -154,12 +154,18 @@ static struct websession *free_slot(struct websessions *ws)
     return lru;
 }
 
+static void id_hash(const char *id, uint8_t out[32])
+{
+    crypto_generichash(out, 32, (const unsigned char *)id, WEBSESSION_ID_HEX, NULL, 0);
+}
+
 int websession_create(struct websessions *ws, struct websession **out)
 {
     struct websession *s = free_slot(ws);
 
     s->used = 1;
     random_hex(s->id, WEBSESSION_ID_HEX);
+    id_hash(s->id, s->id_hash);
     random_hex(s->csrf, WEBSESSION_CSRF_HEX);
     s->token[0] = '\0';
     s->created_ms = s->last_ms = now(ws);
@@ -178,19 +184,21 @@ static int is_hex(const char *s, size_t n)
 int websession_find(struct websessions *ws, const char *cookie_header, struct websession **out)
 {
     char id[WEBSESSION_ID_HEX + 1];
+    uint8_t h[32];
     struct websession *found = NULL;
     uint64_t t;
 
     if (form_cookie_get(cookie_header, WEBSESSION_COOKIE, id, sizeof(id)) < 0 ||
         strlen(id) != WEBSESSION_ID_HEX || !is_hex(id, WEBSESSION_ID_HEX))
         return -KITH_ENOTFOUND;
-    for (size_t i = 0; i < ws->cfg.max_sessions; i++) {
+    id_hash(id, h);
+    sodium_memzero(id, sizeof(id));
+    for (size_t i = 0; i < ws->cfg.max_sessions && found == NULL; i++) {
         struct websession *s = &ws->s[i];
 
-        if (sodium_memcmp(s->id, id, WEBSESSION_ID_HEX) == 0 && s->used)
+        if (s->used && memcmp(s->id_hash, h, sizeof(h)) == 0)
             found = s;
     }
-    sodium_memzero(id, sizeof(id));
     if (found == NULL)
         return -KITH_ENOTFOUND;
     t = now(ws);
@@ -206,6 +214,7 @@ int websession_find(struct websessions *ws, const char *cookie_header, struct we
 void websession_rotate(struct websessions *ws, struct websession *s)
 {
     random_hex(s->id, WEBSESSION_ID_HEX);
+    id_hash(s->id, s->id_hash);
     random_hex(s->csrf, WEBSESSION_CSRF_HEX);
     s->last_ms = now(ws);
 }

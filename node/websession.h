@@ -46,6 +46,10 @@ struct websession {
     uint64_t created_ms;
     uint64_t last_ms;
     int used; /* internal: the slot is live */
+    /* internal: BLAKE2b-256 of id. A cookie is found by comparing its hash
+     * with these: fast, and how long a comparison takes says nothing about
+     * the ids themselves (an attacker only learns about hashes of guesses). */
+    uint8_t id_hash[32];
 };
 
 struct websession_config {

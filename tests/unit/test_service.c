@@ -904,3 +904,50 @@ Test(service, accept_reply_rules)
     cr_assert_eq(json_array_size(json_object_get(t, "replies")), 2);
     json_decref(t);
 }
+
+/* A thread read again is served from the service's cache: what changed in
+ * between (a reply, an edit, a delete, a new display name) must show, and
+ * a member of another group must not get it from the cache. */
+Test(service, thread_shown_again_is_never_stale)
+{
+    struct service_session *a = account(&n1, "Ana"), *b = account(&n1, "Ben");
+    char gid[65], other[65], root[65], r1[65];
+    json_t *t, *g = NULL;
+
+    group(&n1, a, "Walkers", gid);
+    group(&n1, b, "Cyclists", other);
+    post(&n1, a, "Walkers", "Everyday life", "Buses", "the 12 is late", root);
+    t = show(&n1, a, root);
+    json_decref(t);
+    t = show(&n1, a, root); /* cached now */
+    cr_assert_eq(json_array_size(json_object_get(t, "replies")), 0);
+    json_decref(t);
+
+    cr_assert_eq(service_thread_show(n1.svc, b, root, &t), -KITH_ENOTFOUND,
+                 "a cached thread is still only for members of its group");
+
+    reply(&n1, a, root, "so is the 14", r1);
+    t = show(&n1, a, root);
+    cr_assert_eq(json_array_size(json_object_get(t, "replies")), 1);
+    json_decref(t);
+
+    cr_assert_eq(service_post_edit(n1.svc, a, r1, NULL, "so is the 15", 12, &g), 0);
+    json_decref(g);
+    t = show(&n1, a, root);
+    cr_assert_str_eq(jstr(json_array_get(json_object_get(t, "replies"), 0), "body"),
+                     "so is the 15");
+    json_decref(t);
+
+    cr_assert_eq(service_profile_set(n1.svc, a, "Ana B", &g), 0);
+    json_decref(g);
+    t = show(&n1, a, root);
+    cr_assert_str_eq(jstr(json_object_get(t, "post"), "author"), "Ana B");
+    json_decref(t);
+
+    cr_assert_eq(service_post_delete(n1.svc, a, r1, &g), 0);
+    json_decref(g);
+    t = show(&n1, a, root);
+    cr_assert(
+        json_is_true(json_object_get(json_array_get(json_object_get(t, "replies"), 0), "deleted")));
+    json_decref(t);
+}
