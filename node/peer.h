@@ -39,9 +39,14 @@
 #include "transport.h"
 
 #define PEER_MAX_MSG ((size_t)512 * 1024) /* our HELLO max_msg */
-/* RECON round trips allowed per group and round (frame limits can add a
- * few to the log16(n) an honest exchange needs). */
+/* RECON round trips allowed per group and round: PEER_RECON_ROUNDS_MAX
+ * (frame limits can add a few to the log16(n) an honest exchange needs)
+ * plus one for every PEER_RECON_IDS_PER_ROUND ids the exchange has named.
+ * A first sync of a big set lists its ids a frame at a time (a 4 KiB serial
+ * frame holds about 120), so it needs many rounds but names ids in each;
+ * a peer that only ever answers "everything differs" names none. */
 #define PEER_RECON_ROUNDS_MAX 64
+#define PEER_RECON_IDS_PER_ROUND 16
 #define PEER_BATCH_MAX                                                                             \
     ((size_t)256 * 1024)                   /* largest POSTS we build (less if the peer says so)    \
                                             */

@@ -91,6 +91,7 @@ struct peer {
     int barrier_passed;
     uint64_t round_needs, round_got;
     uint64_t group_rounds; /* initiator: RECON round trips of the current group */
+    uint64_t group_ids;    /* initiator: ids (have or need) it named so far */
 
     /* Send queue */
     struct peer_out *out_head, *out_tail;

@@ -100,6 +100,7 @@ static int round_next(struct peer *p)
         p->awaiting = 1;
         p->st.round_trips++;
         p->group_rounds = 1;
+        p->group_ids = 0;
     }
     return r;
 }
@@ -117,6 +118,7 @@ static int on_id(void *arg, int have, const uint8_t id[KITH_RECON_ID_BYTES])
 {
     struct peer *p = arg;
 
+    p->group_ids++;
     if (have)
         return peer_out_ids(p, (uint8_t)p->cur, id, 1, 0);
     if (p->needs_n == p->needs_cap) {
@@ -178,7 +180,7 @@ static int recon_initiator(struct peer *p, int g, const uint8_t *data, size_t le
     }
     /* An honest peer needs about log16(n) rounds; one that keeps saying
      * "everything differs" would hold the session (and a sync slot) forever. */
-    if (++p->group_rounds > PEER_RECON_ROUNDS_MAX)
+    if (++p->group_rounds > PEER_RECON_ROUNDS_MAX + p->group_ids / PEER_RECON_IDS_PER_ROUND)
         return -KITH_EPROTOCOL;
     p->awaiting = 1;
     p->st.round_trips++;

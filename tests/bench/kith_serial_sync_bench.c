@@ -7,7 +7,7 @@
  *   kith_serial_sync_bench [--posts N] [--size BYTES | --body BYTES]
  *       [--baud N] [--flip RATE] [--drop RATE] [--seed N]
  *       [--role-a auto|initiator|responder] [--kithd PATH] [--relay PATH]
- *       [--tmp DIR] [--timeout S] [--keep]
+ *       [--tmp DIR] [--timeout S] [--log-level LEVEL] [--keep]
  *
  * Node A (an account, a group, N posts by another member, each sealed post
  * --size bytes, default 500; or with --body, posts whose body is that many
@@ -61,7 +61,7 @@
 struct opts {
     size_t posts, size, body;
     uint32_t baud;
-    const char *flip, *drop, *seed, *role_a, *kithd, *relay, *tmp;
+    const char *flip, *drop, *seed, *role_a, *kithd, *relay, *tmp, *log_level;
     int timeout_s, keep;
 };
 
@@ -315,12 +315,14 @@ static long count_lines(const char *file, const char *pat)
     return n;
 }
 
-static void write_conf(const char *path, const char *dev, uint32_t baud, const char *role)
+static void write_conf(const char *path, const char *dev, uint32_t baud, const char *role,
+                       const char *log_level)
 {
     FILE *f = fopen(path, "w");
 
     if (f == NULL)
         die("%s: %s", path, strerror(errno));
+    fprintf(f, "[node]\nlog_level = %s\n", log_level);
     fprintf(f, "[serial]\ndevice = %s\nbaud = %u\nrole = %s\n", dev, (unsigned)baud, role);
     fclose(f);
 }
@@ -379,8 +381,8 @@ static void bench(struct opts *o)
     role_b = strcmp(o->role_a, "initiator") == 0   ? "responder"
              : strcmp(o->role_a, "responder") == 0 ? "initiator"
                                                    : "auto";
-    write_conf(conf_a, dev_a, o->baud, o->role_a);
-    write_conf(conf_b, dev_b, o->baud, role_b);
+    write_conf(conf_a, dev_a, o->baud, o->role_a, o->log_level);
+    write_conf(conf_b, dev_b, o->baud, role_b, o->log_level);
     node_spawn(&a, o->kithd, conf_a, 0);
     node_wait_ready(&a);
     t0 = now_s();
@@ -484,7 +486,7 @@ static void usage(void)
             "usage: kith_serial_sync_bench [--posts N] [--size BYTES | --body BYTES] [--baud N]\n"
             "           [--flip RATE] [--drop RATE] [--seed N]\n"
             "           [--role-a auto|initiator|responder] [--kithd PATH] [--relay PATH]\n"
-            "           [--tmp DIR] [--timeout S] [--keep]\n");
+            "           [--tmp DIR] [--timeout S] [--log-level LEVEL] [--keep]\n");
     exit(2);
 }
 
@@ -499,6 +501,7 @@ int main(int argc, char **argv)
                      .seed = "1",
                      .role_a = "auto",
                      .tmp = "/tmp",
+                     .log_level = "info",
                      .timeout_s = 1800};
 
     for (int i = 1; i < argc; i++) {
@@ -533,6 +536,8 @@ int main(int argc, char **argv)
             o.relay = v;
         else if (strcmp(a, "--tmp") == 0)
             o.tmp = v;
+        else if (strcmp(a, "--log-level") == 0)
+            o.log_level = v;
         else if (strcmp(a, "--timeout") == 0)
             o.timeout_s = atoi(v);
         else
