@@ -458,8 +458,14 @@ static void on_frame(struct transport *t, const uint8_t *frame, size_t len)
         peer_stop(p, KITH_BYE_VERSION);
         return;
     }
-    if (r == 0)
+    if (r == 0) {
         r = on_msg(p, &m);
+        if (r == -KITH_EPROTOCOL)
+            log_debug("peer.unexpected",
+                      "peer=" KEYFMT " type=%u state=%d initiator=%d awaiting=%d cur=%d round=%d",
+                      KEY4(log_key(p)), (unsigned)m.type, (int)p->state, p->initiator,
+                      p->awaiting, p->cur, p->round);
+    }
     if (r < 0)
         peer_fail(p, r, fault_of(r));
     else

@@ -123,8 +123,8 @@ void service_close(struct service *svc)
         session_end(svc, svc->n_sessions - 1);
     svc_close_caches(svc);
     vcache_free(svc->verified);
-    for (size_t i = 0; i < SVC_TCACHE_SLOTS; i++)
-        json_decref(svc->tcache[i].thread);
+    for (size_t i = 0; i < SVC_VIEW_SLOTS; i++)
+        json_decref(svc->views[i].json);
     free(svc->content_dir);
     free(svc->data_dir);
     free(svc->socket_path);

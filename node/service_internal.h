@@ -55,17 +55,19 @@ struct svc_limit {
 
 #define SVC_LIMITS_MAX 256
 
-/* Threads as service_thread_show last built them (its JSON), so a page
- * read again and again while nothing changes costs a copy, not a decryption
- * of every post. An entry is good while svc->changes is what it was;
- * threads with more than SVC_TCACHE_BODY_MAX bytes of bodies are not kept. */
-#define SVC_TCACHE_SLOTS 32
-#define SVC_TCACHE_BODY_MAX (256u * 1024)
-struct svc_tcache {
-    uint8_t id[KITH_POST_ID_BYTES];   /* the post asked for */
-    uint8_t gid[KITH_GROUP_ID_BYTES]; /* its group: the reader must be in it */
+/* Views as service_thread_show and service_thread_list last built them
+ * (their JSON), so a page read again and again while nothing changes costs
+ * a copy, not a decryption of every post. An entry is good while
+ * svc->changes is what it was, and only for an account in its group. key
+ * names the request (a hash of what was asked); views with more than
+ * SVC_VIEW_TEXT_MAX bytes of titles and bodies are not kept. */
+#define SVC_VIEW_SLOTS 32
+#define SVC_VIEW_TEXT_MAX (512u * 1024)
+struct svc_view {
+    uint8_t key[32];
+    uint8_t gid[KITH_GROUP_ID_BYTES];
     uint64_t changes;
-    json_t *thread; /* NULL: empty slot */
+    json_t *json; /* NULL: empty slot */
 };
 
 /* 2^18 verified post ids (4 MiB): a group of 100,000 posts fits. */
@@ -88,7 +90,7 @@ struct service {
     size_t n_gcache;
     struct vcache *verified; /* posts whose signature was checked (svc_post_load) */
     uint64_t changes;        /* posts stored so far: what a cached view was built from */
-    struct svc_tcache tcache[SVC_TCACHE_SLOTS];
+    struct svc_view views[SVC_VIEW_SLOTS];
     /* Sync (service_set_post_hook, service_set_sync): called after a post
      * is committed; origin is the peer session it came from, or NULL. */
     service_post_hook post_hook;

@@ -193,6 +193,105 @@ int svc_text_eq(const char *a, size_t alen, const char *b)
     return 1;
 }
 
+/* ---- cached views ---- */
+
+/* The key of a view: what kind it is and what was asked. */
+static void view_key(uint8_t key[32], const char *kind, const uint8_t *id, size_t id_len,
+                     const char *topic, size_t limit)
+{
+    crypto_generichash_state h;
+    uint64_t lim = limit;
+
+    crypto_generichash_init(&h, NULL, 0, 32);
+    crypto_generichash_update(&h, (const unsigned char *)kind, strlen(kind) + 1);
+    crypto_generichash_update(&h, id, id_len);
+    crypto_generichash_update(&h, (const unsigned char *)&lim, sizeof(lim));
+    if (topic != NULL)
+        crypto_generichash_update(&h, (const unsigned char *)topic, strlen(topic) + 1);
+    crypto_generichash_final(&h, key, 32);
+}
+
+/* A copy of a view for a caller, who may add, replace or remove keys of it
+ * and of the posts in it: objects and arrays down to the posts are new; the
+ * values in the posts (strings, numbers) are shared, and jansson never
+ * changes those in place. */
+static json_t *view_copy(json_t *v)
+{
+    json_t *out = json_object(), *val, *item;
+    const char *k;
+    size_t i;
+
+    json_object_foreach(v, k, val)
+    {
+        json_t *c = NULL;
+
+        if (json_is_array(val)) {
+            c = json_array();
+            json_array_foreach(val, i, item)
+            {
+                if (c != NULL && json_array_append_new(c, json_copy(item)) != 0) {
+                    json_decref(c);
+                    c = NULL;
+                }
+            }
+        } else {
+            c = json_copy(val);
+        }
+        if (out == NULL || c == NULL || json_object_set_new(out, k, c) != 0) {
+            json_decref(c);
+            json_decref(out);
+            return NULL;
+        }
+    }
+    return out;
+}
+
+/* Bytes of titles and bodies in a post object, or in the posts of a view. */
+static size_t view_text(json_t *v)
+{
+    json_t *val, *item;
+    const char *k;
+    size_t i, n = json_string_length(json_object_get(v, "title")) +
+                  json_string_length(json_object_get(v, "body"));
+
+    json_object_foreach(v, k, val)
+    {
+        if (json_is_object(val))
+            n += view_text(val);
+        json_array_foreach(val, i, item)
+        {
+            n += view_text(item);
+        }
+    }
+    return n;
+}
+
+/* The view called key when nothing changed since it was built and the
+ * account is in its group: a copy for the caller. NULL otherwise. */
+static json_t *view_get(struct service *svc, const struct record_account *a, const uint8_t key[32])
+{
+    const struct svc_view *c = &svc->views[key[0] % SVC_VIEW_SLOTS];
+
+    if (c->json == NULL || c->changes != svc->changes || memcmp(c->key, key, 32) != 0 ||
+        !record_account_has_group(a, c->gid))
+        return NULL;
+    return view_copy(c->json);
+}
+
+static void view_put(struct service *svc, const uint8_t key[32],
+                     const uint8_t gid[KITH_GROUP_ID_BYTES], json_t *v)
+{
+    struct svc_view *c = &svc->views[key[0] % SVC_VIEW_SLOTS];
+
+    if (view_text(v) > SVC_VIEW_TEXT_MAX)
+        return;
+    json_decref(c->json);
+    c->json = json_deep_copy(v);
+    memcpy(c->key, key, 32);
+    memcpy(c->gid, gid, KITH_GROUP_ID_BYTES);
+    c->changes = svc->changes;
+}
+
 /* ---- thread list ---- */
 
 static int entry_cmp_id(const void *a, const void *b)
@@ -275,7 +374,7 @@ int service_thread_list(struct service *svc, struct service_session *sess, const
     struct svc_idlist l = {0};
     struct root *roots = NULL;
     size_t n_roots = 0;
-    uint8_t *plain = NULL;
+    uint8_t *plain = NULL, key[32];
     json_t *arr = NULL;
     int r;
 
@@ -289,8 +388,13 @@ int service_thread_list(struct service *svc, struct service_session *sess, const
     if (r < 0)
         return r;
     r = svc_group_resolve(svc, txn, &a, group, &g);
-    if (r == 0)
-        r = svc_group_scan(svc, txn, &g, &l);
+    if (r < 0)
+        goto done;
+    view_key(key, "list", g.id, KITH_GROUP_ID_BYTES, topic, limit);
+    *out = view_get(svc, &a, key);
+    if (*out != NULL)
+        goto done;
+    r = svc_group_scan(svc, txn, &g, &l);
     if (r < 0)
         goto done;
     if (l.n > 0)
@@ -328,6 +432,8 @@ int service_thread_list(struct service *svc, struct service_session *sess, const
     }
     *out = json_pack("{s:O}", "threads", arr);
     r = *out != NULL ? 0 : -ENOMEM;
+    if (r == 0)
+        view_put(svc, key, g.id, *out);
 done:
     store_txn_end(txn);
     record_account_free(&a);
@@ -403,62 +509,6 @@ static int thread_replies(struct service *svc, struct store_txn *txn, const stru
     return r;
 }
 
-/* A copy of a cached thread for a caller, who may add, replace or remove
- * keys of the thread and of each post: objects and arrays are new, the
- * values in the posts (strings, numbers) are shared, and jansson never
- * changes those in place. */
-static json_t *thread_copy(json_t *t)
-{
-    json_t *replies = json_array(), *reply, *out;
-    size_t i;
-
-    if (replies == NULL)
-        return NULL;
-    json_array_foreach(json_object_get(t, "replies"), i, reply)
-    {
-        if (json_array_append_new(replies, json_copy(reply)) != 0) {
-            json_decref(replies);
-            return NULL;
-        }
-    }
-    out = json_pack("{s:o,s:o}", "post", json_copy(json_object_get(t, "post")), "replies", replies);
-    return out;
-}
-
-/* The cached thread of id when nothing changed since and the account is
- * in its group: a copy for the caller. NULL otherwise. */
-static json_t *tcache_get(struct service *svc, const struct record_account *a,
-                          const uint8_t id[KITH_POST_ID_BYTES])
-{
-    const struct svc_tcache *c = &svc->tcache[id[0] % SVC_TCACHE_SLOTS];
-
-    if (c->thread == NULL || c->changes != svc->changes ||
-        memcmp(c->id, id, KITH_POST_ID_BYTES) != 0 || !record_account_has_group(a, c->gid))
-        return NULL;
-    return thread_copy(c->thread);
-}
-
-static void tcache_put(struct service *svc, const uint8_t id[KITH_POST_ID_BYTES],
-                       const uint8_t gid[KITH_GROUP_ID_BYTES], json_t *thread)
-{
-    struct svc_tcache *c = &svc->tcache[id[0] % SVC_TCACHE_SLOTS];
-    json_t *reply;
-    size_t i, bytes = 0;
-
-    json_array_foreach(json_object_get(thread, "replies"), i, reply)
-    {
-        bytes += json_string_length(json_object_get(reply, "body"));
-    }
-    bytes += json_string_length(json_object_get(json_object_get(thread, "post"), "body"));
-    if (bytes > SVC_TCACHE_BODY_MAX)
-        return;
-    json_decref(c->thread);
-    c->thread = json_deep_copy(thread);
-    memcpy(c->id, id, KITH_POST_ID_BYTES);
-    memcpy(c->gid, gid, KITH_GROUP_ID_BYTES);
-    c->changes = svc->changes;
-}
-
 int service_thread_show(struct service *svc, struct service_session *sess, const char *arg,
                         json_t **out)
 {
@@ -467,6 +517,7 @@ int service_thread_show(struct service *svc, struct service_session *sess, const
     struct store_txn *txn;
     struct kith_post p = {0};
     uint8_t id[KITH_POST_ID_BYTES], root[KITH_POST_ID_BYTES], gid[KITH_GROUP_ID_BYTES];
+    uint8_t key[32];
     uint8_t *plain = svc_plain_new(), *plain2 = svc_plain_new();
     json_t *post = NULL, *replies = json_array();
     int r, with_replies = 1;
@@ -485,7 +536,8 @@ int service_thread_show(struct service *svc, struct service_session *sess, const
     r = svc_find_id(txn, arg, id);
     if (r < 0)
         goto done;
-    *out = tcache_get(svc, &a, id);
+    view_key(key, "show", id, KITH_POST_ID_BYTES, NULL, 0);
+    *out = view_get(svc, &a, key);
     if (*out != NULL)
         goto done;
     r = svc_post_group(txn, id, gid);
@@ -538,7 +590,7 @@ int service_thread_show(struct service *svc, struct service_session *sess, const
         r = *out != NULL ? 0 : -ENOMEM;
     }
     if (r == 0)
-        tcache_put(svc, id, g.id, *out);
+        view_put(svc, key, g.id, *out);
 done:
     store_txn_end(txn);
     record_account_free(&a);

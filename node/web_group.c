@@ -14,6 +14,11 @@
 #include "record.h"
 #include "web_internal.h"
 
+/* The list of conversations comes a page at a time: a phone on a slow line
+ * gets a short page. The service lists at most SERVICE_THREAD_LIMIT_MAX. */
+#define WEB_THREADS_PER_PAGE 50
+#define WEB_PAGES_MAX (SERVICE_THREAD_LIMIT_MAX / WEB_THREADS_PER_PAGE)
+
 static const char *field(const struct http_request *req, const char *name)
 {
     const char *v = form_get(&req->form, name);
@@ -216,20 +221,55 @@ static int topics_page(struct web_req *r, json_t *g, const char *gid)
     return web_render(r, "group", ctx, 200);
 }
 
+/* The page number in ?page= (1 when absent), or 0 when it is not one. */
+static size_t page_number(const struct http_request *req)
+{
+    const char *s = form_get(&req->query, "page");
+    size_t n = 0;
+
+    if (s == NULL || s[0] == '\0')
+        return 1;
+    for (; *s >= '0' && *s <= '9' && n <= WEB_PAGES_MAX; s++)
+        n = n * 10 + (size_t)(*s - '0');
+    return *s == '\0' && n >= 1 && n <= WEB_PAGES_MAX ? n : 0;
+}
+
+/* Keep only page `page` (WEB_THREADS_PER_PAGE a page) of res's threads. */
+static int threads_slice(json_t *res, size_t page, int *more)
+{
+    json_t *all = json_object_get(res, "threads"), *keep = json_array();
+    size_t from = (page - 1) * WEB_THREADS_PER_PAGE, n = json_array_size(all);
+
+    *more = n > from + WEB_THREADS_PER_PAGE;
+    for (size_t i = from; keep != NULL && i < n && i < from + WEB_THREADS_PER_PAGE; i++) {
+        if (json_array_append(keep, json_array_get(all, i)) != 0) {
+            json_decref(keep);
+            keep = NULL;
+        }
+    }
+    return keep != NULL && json_object_set_new(res, "threads", keep) == 0 ? 0 : -ENOMEM;
+}
+
 static int threads_page(struct web_req *r, json_t *g, const char *gid)
 {
     const char *topic = form_get(&r->req->query, "topic");
     char q[3 * KITH_POST_TOPIC_MAX + 1] = "";
     json_t *res = NULL, *th, *ctx;
-    size_t i;
-    int rc;
+    size_t i, page = page_number(r->req);
+    int rc, more = 0;
 
+    if (page == 0)
+        return web_fail(r, 404);
     if (topic != NULL && topic[0] == '\0')
         topic = NULL;
     ctx = web_ctx(r, topic != NULL ? topic : "All conversations");
     if (ctx == NULL)
         return -ENOMEM;
+    /* Always the longest list: the service keeps it until something
+     * changes, so every page (and the group's page) is cut from one. */
     rc = service_thread_list(r->w->svc, r->sess, gid, topic, SERVICE_THREAD_LIMIT_MAX, &res);
+    if (rc == 0)
+        rc = threads_slice(res, page, &more);
     json_array_foreach(json_object_get(res, "threads"), i, th)
     {
         char when[64];
@@ -257,9 +297,13 @@ static int threads_page(struct web_req *r, json_t *g, const char *gid)
     }
     if (topic != NULL)
         query_escape(topic, q, sizeof(q));
-    if (rc == 0 && (json_object_set(ctx, "group", g) != 0 ||
-                    json_object_set(ctx, "threads", json_object_get(res, "threads")) != 0 ||
-                    json_object_set_new(ctx, "topic_q", json_string(q)) != 0))
+    if (rc == 0 &&
+        (json_object_set(ctx, "group", g) != 0 ||
+         json_object_set(ctx, "threads", json_object_get(res, "threads")) != 0 ||
+         json_object_set_new(ctx, "topic_q", json_string(q)) != 0 ||
+         json_object_set_new(ctx, "newer", json_integer((json_int_t)page - 1)) != 0 ||
+         json_object_set_new(ctx, "older", json_integer(more ? (json_int_t)page + 1 : 0)) != 0 ||
+         json_object_set_new(ctx, "pages", json_boolean(page > 1 || more)) != 0))
         rc = -ENOMEM;
     json_decref(res);
     if (rc < 0) {

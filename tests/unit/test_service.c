@@ -950,4 +950,24 @@ Test(service, thread_shown_again_is_never_stale)
     cr_assert(
         json_is_true(json_object_get(json_array_get(json_object_get(t, "replies"), 0), "deleted")));
     json_decref(t);
+
+    /* The list of threads is cached the same way. */
+    t = threads(&n1, a, "Walkers", NULL, 0);
+    cr_assert_eq(json_array_size(json_object_get(t, "threads")), 1);
+    json_decref(t);
+    t = threads(&n1, a, "Walkers", NULL, 0);
+    cr_assert_eq(json_array_size(json_object_get(t, "threads")), 1);
+    json_decref(t);
+    post(&n1, a, "Walkers", "Assessments", "Forms", "the form is long", r1);
+    t = threads(&n1, a, "Walkers", NULL, 0);
+    cr_assert_eq(json_array_size(json_object_get(t, "threads")), 2);
+    cr_assert_str_eq(jstr(json_array_get(json_object_get(t, "threads"), 0), "id"), r1);
+    json_decref(t);
+    t = threads(&n1, a, "Walkers", "Assessments", 0);
+    cr_assert_eq(json_array_size(json_object_get(t, "threads")), 1);
+    json_decref(t);
+    t = NULL;
+    cr_assert_lt(service_thread_list(n1.svc, b, gid, NULL, 0, &t), 0,
+                 "a cached list is still only for members of its group");
+    cr_assert_null(t);
 }

@@ -706,3 +706,43 @@ Test(web_closed, signup_needs_an_invite)
     cr_assert_not_null(p);
     resp_free(&r);
 }
+
+/* A long list of conversations comes 50 a page, newest first, with links
+ * between the pages; a page that is not there is not found. */
+Test(web, conversations_come_a_page_at_a_time)
+{
+    struct browser a = {0};
+    char gid[65], pid[65], first[65] = "", path[256], fields[64];
+    struct resp r;
+
+    signup(&a, "gil");
+    start_group(&a, "Many", gid);
+    for (int i = 0; i < 105; i++) {
+        snprintf(fields, sizeof(fields), "topic=&title=Post+%d&body=text+%d", i, i);
+        write_post(&a, gid, fields, pid);
+        if (i == 0)
+            memcpy(first, pid, sizeof(first));
+    }
+    snprintf(path, sizeof(path), "/g/%.64s/threads", gid);
+    get(&a, path, 200, NULL, &r);
+    cr_assert(has(&r, ">Post 104<"), "the newest first");
+    cr_assert(has(&r, ">Post 55<"));
+    cr_assert_not(has(&r, ">Post 54<"), "50 a page");
+    cr_assert_not(has(&r, "Newer conversations"));
+    cr_assert(has(&r, "page=2\" rel=\"next\">Older conversations</a>"));
+    resp_free(&r);
+    snprintf(path, sizeof(path), "/g/%.64s/threads?topic=&page=3", gid);
+    get(&a, path, 200, NULL, &r);
+    cr_assert(has(&r, ">Post 4<"));
+    snprintf(path, sizeof(path), "/p/%.64s\"", first);
+    cr_assert(has(&r, path), "the oldest on the last page");
+    cr_assert(has(&r, "page=2\" rel=\"prev\">Newer conversations</a>"));
+    cr_assert_not(has(&r, "Older conversations"));
+    resp_free(&r);
+    snprintf(path, sizeof(path), "/g/%.64s/threads?page=0", gid);
+    get(&a, path, 404, NULL, &r);
+    resp_free(&r);
+    snprintf(path, sizeof(path), "/g/%.64s/threads?page=2x", gid);
+    get(&a, path, 404, NULL, &r);
+    resp_free(&r);
+}
