@@ -60,9 +60,10 @@ struct svc_limit {
  * a copy, not a decryption of every post. An entry is good while
  * svc->changes is what it was, and only for an account in its group. key
  * names the request (a hash of what was asked); views with more than
- * SVC_VIEW_TEXT_MAX bytes of titles and bodies are not kept. */
-#define SVC_VIEW_SLOTS 32
-#define SVC_VIEW_TEXT_MAX (512u * 1024)
+ * SVC_VIEW_TEXT_MAX bytes of titles and bodies are not kept (so at most
+ * 32 MiB in all). */
+#define SVC_VIEW_SLOTS 16
+#define SVC_VIEW_TEXT_MAX ((size_t)2 * 1024 * 1024)
 struct svc_view {
     uint8_t key[32];
     uint8_t gid[KITH_GROUP_ID_BYTES];
