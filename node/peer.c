@@ -462,9 +462,11 @@ static void on_frame(struct transport *t, const uint8_t *frame, size_t len)
         r = on_msg(p, &m);
         if (r == -KITH_EPROTOCOL)
             log_debug("peer.unexpected",
-                      "peer=" KEYFMT " type=%u state=%d initiator=%d awaiting=%d cur=%d round=%d",
-                      KEY4(log_key(p)), (unsigned)m.type, (int)p->state, p->initiator,
-                      p->awaiting, p->cur, p->round);
+                      "peer=" KEYFMT " type=%u state=%d initiator=%d awaiting=%d cur=%d round=%d"
+                      " group_rounds=%llu group_ids=%llu",
+                      KEY4(log_key(p)), (unsigned)m.type, (int)p->state, p->initiator, p->awaiting,
+                      p->cur, p->round, (unsigned long long)p->group_rounds,
+                      (unsigned long long)p->group_ids);
     }
     if (r < 0)
         peer_fail(p, r, fault_of(r));

@@ -675,13 +675,27 @@ static int process(struct kith_recon *r, const uint8_t *msg, size_t len, size_t 
             if ((rc = range_fp(st, lo, hi, fp)) < 0)
                 return rc;
             if (memcmp(fp, g.payload, sizeof(fp)) != 0) {
-                size_t m = hi - lo, buckets = m < IDLIST_BELOW ? 0 : BUCKETS;
+                size_t m = hi - lo, ref = m < IDLIST_BELOW ? 0 : BUCKETS, buckets = ref;
 
                 if (r->policy == KITH_RECON_POLICY_ADAPTIVE)
                     buckets = (size_t)recon_adapt_buckets(m, r->role != 1, density, 0);
                 flush_skip(w, &skip, &prev);
                 if ((rc = split_range(w, st, lo, hi, &g.b, buckets)) < 0)
                     return rc;
+                /* The adaptive choice (the ids of a long range, or many
+                 * buckets) may not fit in what is left of the frame where
+                 * the reference's would. A range dropped at the limit comes
+                 * back split the same way next round, so a choice that can
+                 * never fit would never end: take the reference's then. */
+                if (buckets != ref && (w->err == -KITH_EBUFSIZE || exceeded(r, w->len))) {
+                    w->err = 0;
+                    w->len = start;
+                    w->last_ts = start_ts;
+                    skip = skip_before;
+                    flush_skip(w, &skip, &prev);
+                    if ((rc = split_range(w, st, lo, hi, &g.b, ref)) < 0)
+                        return rc;
+                }
             } else {
                 skip = 1;
             }

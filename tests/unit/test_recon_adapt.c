@@ -96,8 +96,10 @@ static void make_sets(uint64_t seed, size_t n, size_t only_a, size_t only_b, int
             uint64_t v = rnd();
             memcpy(id + k, &v, 8);
         }
-        if (i >= n && clustered)
+        if (i >= n && clustered == 1)
             ts = 1700000000 + total / 3 + (i - n);
+        if (clustered == 2) /* the shared items first, then the differences */
+            ts = 1700000000 + i;
         if (i < n + only_a)
             cr_assert_eq(kith_recon_array_add(a, ts, id), 0);
         if (i < n || i >= n + only_a)
@@ -361,5 +363,25 @@ Test(recon_adapt, cheaper_than_reference)
         run(8, 100000, d / 2, d - d / 2, 1, 0, 0, REF, REF, &cr);
         run(8, 100000, d / 2, d - d / 2, 1, 0, 0, ADA, ADA, &ca);
         cr_assert_leq(ca.rounds, cr.rounds);
+    }
+}
+
+/* One side holds the oldest few hundred items of the other's thousands (a
+ * first sync cut short, then resumed): the adaptive answer to the first
+ * range (those items' ids) does not fit a 4 KiB frame, and was dropped and
+ * asked again every round, forever. It must fall back and finish. */
+Test(recon_adapt, resumed_first_sync_in_small_frames)
+{
+    static const enum kith_recon_policy pairs[][2] = {{ADA, ADA}, {ADA, REF}, {REF, ADA}};
+    static const size_t held[] = {150, 300, 600};
+    struct cost c;
+
+    for (size_t p = 0; p < 3; p++) {
+        for (size_t h = 0; h < 3; h++) {
+            run(400 + h, held[h], 2000 - held[h], 1, 2, 4096, 4096, pairs[p][0], pairs[p][1], &c);
+            cr_assert_leq(c.rounds, 40, "%d rounds", c.rounds);
+            run(500 + h, held[h], 1, 2000 - held[h], 2, 4096, 4096, pairs[p][0], pairs[p][1], &c);
+            cr_assert_leq(c.rounds, 40, "%d rounds", c.rounds);
+        }
     }
 }
