@@ -5,6 +5,7 @@
 #   bash packaging/setup.sh run     set up, build, start kithd with built-in defaults
 #   bash packaging/setup.sh test    set up, build, run every test (what CI runs)
 #   bash packaging/setup.sh deps    only install the packages
+#   bash packaging/setup.sh cross-deps  only the packages for the .deb and the arm64/armhf tests
 #   bash packaging/setup.sh build   only build (into build/)
 #
 # Safe to run again: packages already installed are skipped, builds are
@@ -20,6 +21,21 @@ build_pkgs=(build-essential cmake pkg-config libsodium-dev libuv1-dev liblmdb-de
             libsystemd-dev scdoc)
 test_pkgs=(libcriterion-dev clang libclang-rt-14-dev clang-format clang-tidy cppcheck
            jq socat lmdb-utils procps iproute2 python3)
+# The Debian package and the arm64/armhf cross builds (packaging/build-deb,
+# tests/packaging/): debhelper, lintian, Debian's cross compilers, qemu, and
+# for each foreign architecture the libraries of build_pkgs. Not
+# libhttp-parser-dev:ARCH or libcriterion-dev:ARCH: they cannot be installed
+# next to the amd64 ones (not Multi-Arch: same), so the cross builds link
+# libhttp-parser2.9:ARCH directly and use tests/packaging/criterion.
+cross_archs=(arm64 armhf)
+cross_pkgs=(debhelper lintian qemu-user-static)
+for a in "${cross_archs[@]}"; do
+    cross_pkgs+=("crossbuild-essential-$a")
+    for p in libsodium-dev libuv1-dev liblmdb-dev libjansson-dev libinih-dev libcmark-dev \
+        libqrencode-dev libsystemd-dev libhttp-parser2.9 pkgconf pkg-config; do
+        cross_pkgs+=("$p:$a")
+    done
+done
 
 say() { printf '%s\n' "$*" >&2; }
 die() { say "setup: $*"; exit 1; }
@@ -73,16 +89,41 @@ browser_deps() {
         cp package-lock.json node_modules/.kith-lock)
 }
 
+# The foreign architectures must be known to dpkg before their packages can
+# be installed.
+cross_deps() {
+    local a missing=()
+    for a in "${cross_archs[@]}"; do
+        dpkg --print-foreign-architectures | grep -qx "$a" || missing+=("$a")
+    done
+    if [ ${#missing[@]} -gt 0 ]; then
+        local sudo=()
+        if [ "$(id -u)" -ne 0 ]; then
+            command -v sudo >/dev/null 2>&1 ||
+                die "adding the architectures ${missing[*]} needs root: dpkg --add-architecture ${missing[*]}"
+            sudo=(sudo)
+        fi
+        for a in "${missing[@]}"; do
+            say "setup: dpkg --add-architecture $a"
+            "${sudo[@]}" dpkg --add-architecture "$a"
+        done
+        "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    fi
+    install_pkgs "${cross_pkgs[@]}"
+}
+
 cmd_test() {
     install_pkgs "${build_pkgs[@]}" "${test_pkgs[@]}"
+    cross_deps
     browser_deps
     bash "$top/tests/run-all.sh"
 }
 
 case "${1:-}" in
-    deps) install_pkgs "${build_pkgs[@]}" "${test_pkgs[@]}"; browser_deps ;;
+    deps) install_pkgs "${build_pkgs[@]}" "${test_pkgs[@]}"; cross_deps; browser_deps ;;
+    cross-deps) install_pkgs "${build_pkgs[@]}"; cross_deps ;;
     build) install_pkgs "${build_pkgs[@]}" "${test_pkgs[@]}"; build "$top/build" ;;
     run) cmd_run ;;
     test) cmd_test ;;
-    *) say "usage: bash packaging/setup.sh run|test|deps|build"; exit 2 ;;
+    *) say "usage: bash packaging/setup.sh run|test|deps|cross-deps|build"; exit 2 ;;
 esac

@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
 # Every test, in order: format and lint, the normal build with unit and
 # integration tests, the same under AddressSanitizer + UBSan, short libFuzzer
-# runs, and a smoke run of the benchmark. Called by `packaging/setup.sh test`
-# (which installs what is needed first). Stops at the first failure.
+# runs, a smoke run of the benchmark, and the package: the Debian packages
+# for amd64, arm64 and armhf, checked and started (tests/packaging/
+# package-test.sh). The unit tests cross-built for arm64 and armhf run under
+# qemu (tests/packaging/cross-test.sh) in the background while the fuzzers
+# run, since each fuzzer uses one core; their logs are
+# build-cross-ARCH/cross-test.log.
+# Called by `packaging/setup.sh test` (which installs what is needed first).
+# Stops at the first failure.
 #
 # FUZZ_SECONDS (default 30) sets how long each fuzz target runs.
 set -euo pipefail
@@ -48,6 +54,18 @@ step "fuzz (${fuzz_seconds}s per target)"
 CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKITH_FUZZ=ON \
     -DKITH_TESTS=OFF >/dev/null
 cmake --build build-fuzz -j "$jobs"
+
+# The cross unit tests, one architecture after the other, beside the fuzzers,
+# in a process group of their own so that a failure here stops them too.
+echo "(arm64 and armhf unit tests under qemu in the background: build-cross-*/cross-test.log)"
+mkdir -p build-cross-arm64 build-cross-armhf
+rm -f build-cross-arm64/FAILED build-cross-armhf/FAILED
+setsid bash -c 'for arch in arm64 armhf; do
+    nice tests/packaging/cross-test.sh "$arch" >"build-cross-$arch/cross-test.log" 2>&1 ||
+        { touch "build-cross-$arch/FAILED"; exit 1; }
+done' &
+cross_pid=$!
+trap 'kill -- "-$cross_pid" 2>/dev/null || true' EXIT
 for bin in build-fuzz/tests/fuzz_*; do
     name=$(basename "$bin" | sed 's/^fuzz_//')
     corpus=$(mktemp -d)
@@ -71,5 +89,21 @@ if [ -x build/tests/kith_bench ]; then
     # not be cut off as an endless reconciliation (it was, at about 62,000).
     build/tests/kith_sync_bench --quick --posts 70000 --kithd build/node/kithd
 fi
+
+step "cross unit tests (arm64, armhf under qemu)"
+if ! wait "$cross_pid"; then
+    for arch in arm64 armhf; do
+        if [ -e "build-cross-$arch/FAILED" ]; then
+            tail -n 40 "build-cross-$arch/cross-test.log"
+            echo "the $arch unit tests failed under qemu; the log is build-cross-$arch/cross-test.log"
+        fi
+    done
+    exit 1
+fi
+trap - EXIT
+grep -H 'tests passed' build-cross-arm64/cross-test.log build-cross-armhf/cross-test.log
+
+step "package (Debian packages for amd64, arm64, armhf: lintian, systemd-analyze, files, start)"
+tests/packaging/package-test.sh build-deb-out
 
 step "all tests passed"

@@ -102,8 +102,10 @@ for d in Type=notify DynamicUser=yes StateDirectory=kith ConfigurationDirectory=
     grep -qxF "$d" "$unit" || die "kithd.service lacks $d"
 done
 grep -q '^Documentation=' "$unit" || die "kithd.service lacks Documentation="
-score=$(systemd-analyze security --offline=true --no-pager "$unit" 2>&1 |
-    sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p')
+analysis=$(systemd-analyze security --offline=true --no-pager "$unit" 2>&1)
+! grep -E 'Unknown (key|section)|Failed to parse|[Ii]nvalid' <<<"$analysis" ||
+    die "systemd does not understand part of kithd.service"
+score=$(sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p' <<<"$analysis")
 [ -n "$score" ] || die "systemd-analyze security gave no score"
 echo "systemd-analyze security --offline=true: $score"
 awk -v s="$score" 'BEGIN { exit !(s <= 2.5) }' || die "kithd.service exposure $score is over 2.5"
