@@ -60,6 +60,7 @@ cmake --build build-fuzz -j "$jobs"
 echo "(arm64 and armhf unit tests under qemu in the background: build-cross-*/cross-test.log)"
 mkdir -p build-cross-arm64 build-cross-armhf
 rm -f build-cross-arm64/FAILED build-cross-armhf/FAILED
+# shellcheck disable=SC2016 # $arch belongs to the inner shell
 setsid bash -c 'for arch in arm64 armhf; do
     nice tests/packaging/cross-test.sh "$arch" >"build-cross-$arch/cross-test.log" 2>&1 ||
         { touch "build-cross-$arch/FAILED"; exit 1; }

@@ -92,6 +92,7 @@ done
 
 step "systemd unit"
 unit=$tmp/root-${archs[0]}/lib/systemd/system/kithd.service
+# shellcheck disable=SC2016 # $MAINPID is meant literally
 for d in Type=notify DynamicUser=yes StateDirectory=kith ConfigurationDirectory=kith \
     RuntimeDirectory=kith Restart=on-failure NoNewPrivileges=yes ProtectSystem=strict \
     ProtectHome=yes PrivateTmp=yes ProtectKernelTunables=yes ProtectKernelModules=yes \
