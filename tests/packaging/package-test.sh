@@ -2,12 +2,13 @@
 # The packaging test (the `package` step of tests/run-all.sh): builds the
 # Debian packages with packaging/build-deb, runs lintian on them (no errors,
 # no warnings), scores kithd.service with `systemd-analyze security
-# --offline=true` (2.5 or lower), unpacks each .deb into a scratch root and
-# checks its files, and starts each architecture's installed kithd (arm64
-# and armhf under qemu-user-static) with the packaged default config, its
-# paths pointed at a temporary state directory by a conf.d drop-in, to see it
-# come up: READY=1 on a notify socket, the web page answers, `kith status`
-# works over a 0660 control socket, SIGHUP reloads, SIGTERM stops it cleanly.
+# --offline=true` (2.5 or lower), installs each .deb into a scratch root
+# with dpkg --root and checks its files, starts each architecture's
+# installed kithd (arm64 and armhf under qemu-user-static) with the packaged
+# default config, its paths pointed at a temporary state directory by a
+# conf.d drop-in, to see it come up: READY=1 on a notify socket, the web page answers, `kith status`
+# works over a 0660 control socket, SIGHUP reloads, SIGTERM stops it cleanly;
+# last, purges each package from its scratch root and checks what is left.
 #
 #   tests/packaging/package-test.sh [OUTDIR]    (default OUTDIR: build-deb-out)
 #
@@ -44,13 +45,31 @@ grep -v '^running with root privileges' <<<"$lint" || true
 [ "$lint_ok" = 1 ] || die "lintian found errors or warnings"
 echo "lintian: no errors, no warnings"
 
+# dpkg --root into a scratch root, maintainer scripts run outside a chroot
+# with DPKG_ROOT set (systemd-sysusers --root, deb-systemd-helper). A
+# policy-rc.d that says no keeps deb-systemd-invoke from starting anything on
+# a build machine that runs systemd.
+dpkg_root() {  # dpkg_root WHAT DPKG-ARGS...  (uses $root and $arch)
+    local what=$1
+    shift
+    if [ ! -d "$root/var/lib/dpkg" ]; then
+        mkdir -p "$root/var/lib/dpkg/info" "$root/var/lib/dpkg/updates" "$root/usr/sbin"
+        : >"$root/var/lib/dpkg/status"
+        : >"$root/var/lib/dpkg/available"
+        printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"
+        chmod +x "$root/usr/sbin/policy-rc.d"
+    fi
+    DPKG_ROOT=$root dpkg --root="$root" --force-script-chrootless --force-depends \
+        --force-architecture --log=/dev/null "$@" >"$tmp/dpkg-$what-$arch.log" 2>&1 ||
+        { cat "$tmp/dpkg-$what-$arch.log" >&2; die "$arch: dpkg --root could not $what the package"; }
+}
+
 for arch in "${archs[@]}"; do
-    step "files of kith_${version}_$arch.deb"
+    step "dpkg --root install of kith_${version}_$arch.deb, its files"
     deb=$out/kith_${version}_$arch.deb
     dbg=$out/kith-dbgsym_${version}_$arch.deb
     root=$tmp/root-$arch
-    dpkg-deb -x "$deb" "$root"
-    dpkg-deb -e "$deb" "$root/DEBIAN"
+    dpkg_root install -i "$deb"
     dbgfiles=$(dpkg-deb -c "$dbg")
     for f in usr/sbin/kithd usr/bin/kith etc/kith/kithd.conf etc/kith/conf.d/README \
         lib/systemd/system/kithd.service usr/lib/sysusers.d/kith.conf \
@@ -60,7 +79,7 @@ for arch in "${archs[@]}"; do
         [ -e "$root/$f" ] || die "$arch: /$f is missing"
     done
     for f in /etc/kith/kithd.conf /etc/kith/conf.d/README; do
-        grep -qx "$f" "$root/DEBIAN/conffiles" || die "$arch: $f is not a conffile"
+        grep -qx "$f" "$root/var/lib/dpkg/info/kith.conffiles" || die "$arch: $f is not a conffile"
     done
     for l in 'data_dir = /var/lib/kith' 'socket = /run/kith/kithd.sock' 'group = kith' \
         ';listen = 127.0.0.1:7780'; do
@@ -82,11 +101,9 @@ for arch in "${archs[@]}"; do
         grep -q "/usr/lib/debug/.build-id/${id:0:2}/${id:2}.debug" <<<"$dbgfiles" ||
             die "$arch: kith-dbgsym has no debug symbols for /$b"
     done
-    mkdir -p "$root/etc"
-    : >"$root/etc/passwd"
-    : >"$root/etc/group"
-    systemd-sysusers --root="$root" kith.conf
-    grep -q '^kith:' "$root/etc/group" || die "$arch: sysusers.d/kith.conf made no kith group"
+    grep -q '^kith:' "$root/etc/group" || die "$arch: the postinst made no kith group"
+    [ -L "$root/etc/systemd/system/multi-user.target.wants/kithd.service" ] ||
+        die "$arch: the postinst did not enable kithd.service"
     echo "ok"
 done
 
@@ -143,5 +160,17 @@ CONF
         --cli "${emu[*]:+${emu[*]} }$root/usr/bin/kith" -- \
         "${emu[@]}" "$root/usr/sbin/kithd" --config "$run/etc/kith/kithd.conf" ||
         { tail -n 20 "$run/kithd.log" >&2; die "the installed kithd ($arch) did not come up as it should"; }
+done
+for arch in "${archs[@]}"; do
+    step "dpkg --root purge ($arch)"
+    root=$tmp/root-$arch
+    dpkg_root purge --purge kith
+    for f in etc/kith usr/sbin/kithd usr/bin/kith lib/systemd/system/kithd.service \
+        etc/systemd/system/multi-user.target.wants/kithd.service; do
+        if [ -e "$root/$f" ] || [ -L "$root/$f" ]; then
+            die "$arch: /$f is left after purge"
+        fi
+    done
+    echo "ok"
 done
 step "package test passed"
