@@ -6,8 +6,9 @@
 # with dpkg --root and checks its files, starts each architecture's
 # installed kithd (arm64 and armhf under qemu-user-static) with the packaged
 # default config, its paths pointed at a temporary state directory by a
-# conf.d drop-in, to see it come up: READY=1 on a notify socket, the web page answers, `kith status`
-# works over a 0660 control socket, SIGHUP reloads, SIGTERM stops it cleanly;
+# conf.d drop-in, to see it come up: READY=1 on a notify socket, the web
+# page answers, `kith status` works over a 0660 control socket, SIGHUP
+# reloads, SIGTERM stops it cleanly;
 # last, purges each package from its scratch root and checks what is left.
 #
 #   tests/packaging/package-test.sh [OUTDIR]    (default OUTDIR: build-deb-out)
