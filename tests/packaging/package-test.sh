@@ -102,6 +102,8 @@ for arch in "${archs[@]}"; do
         grep -q "/usr/lib/debug/.build-id/${id:0:2}/${id:2}.debug" <<<"$dbgfiles" ||
             die "$arch: kith-dbgsym has no debug symbols for /$b"
     done
+    python3 -c 'import sys, xml.dom.minidom; xml.dom.minidom.parse(sys.argv[1])' \
+        "$root/usr/share/kith/avahi/kith.service" || die "$arch: the Avahi service file is not XML"
     grep -q '^kith:' "$root/etc/group" || die "$arch: the postinst made no kith group"
     [ -L "$root/etc/systemd/system/multi-user.target.wants/kithd.service" ] ||
         die "$arch: the postinst did not enable kithd.service"
