@@ -22,11 +22,13 @@ static void check_links(const char *html)
 {
     const char *p = html;
 
-    while ((p = strstr(p, "href=\"")) != NULL) {
+    /* The attribute, with the space before it: "href=" can also be text
+     * inside another attribute's value (a code block's language). */
+    while ((p = strstr(p, " href=\"")) != NULL) {
         char url[64];
         size_t n;
 
-        p += 6;
+        p += 7;
         n = strcspn(p, "\"");
         if (n >= sizeof(url))
             n = sizeof(url) - 1;
