@@ -14,8 +14,6 @@ shopt -s lastpipe # `printf ... | start ...` runs start in this shell
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/kithd-it.XXXXXX")
 pids=()
-passed=0
-failed=0
 
 cleanup() {
     local p
@@ -26,53 +24,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ok() {
-    passed=$((passed + 1))
-    echo "ok - $1"
-}
-
-not_ok() {
-    failed=$((failed + 1))
-    echo "not ok - $1"
-    shift
-    local line
-    for line in "$@"; do
-        echo "#   $line"
-    done
-}
-
-# check NAME COMMAND...: the command must succeed.
-check() {
-    local name=$1
-    shift
-    if "$@"; then
-        ok "$name"
-    else
-        not_ok "$name" "failed: $*"
-    fi
-}
-
-# request SOCKET JSON: send one request line, print the response line.
-request() {
-    if command -v socat >/dev/null 2>&1; then
-        printf '%s\n' "$2" | socat -t 5 - "UNIX-CONNECT:$1"
-    else
-        python3 - "$1" "$2" <<'PY'
-import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-s.settimeout(5)
-s.connect(sys.argv[1])
-s.sendall(sys.argv[2].encode() + b"\n")
-buf = b""
-while not buf.endswith(b"\n"):
-    chunk = s.recv(65536)
-    if not chunk:
-        break
-    buf += chunk
-sys.stdout.write(buf.decode())
-PY
-    fi
-}
+. "$(dirname "${BASH_SOURCE[0]}")/lib/checks.bash"
 
 # start NAME ARGS...: start kithd in the background, logging to $tmp/NAME.log;
 # sets $pid. Waits for the ready line; fails if kithd exits first.
@@ -275,5 +227,4 @@ fi
 check "--version" bash -c "'$KITHD' --version | grep -Eq '^kithd [0-9]+\.[0-9]+\.[0-9]+$'"
 check "--help" bash -c "'$KITHD' --help | grep -q -- '--passphrase-stdin'"
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+checks_end

@@ -17,8 +17,6 @@ set -euo pipefail
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/kithd-sd.XXXXXX")
 pids=()
-passed=0
-failed=0
 
 cleanup() {
     local p
@@ -29,48 +27,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ok() {
-    passed=$((passed + 1))
-    echo "ok - $1"
-}
-
-not_ok() {
-    failed=$((failed + 1))
-    echo "not ok - $1"
-    shift
-    local line
-    for line in "$@"; do
-        echo "#   $line"
-    done
-}
-
-check() {
-    local name=$1
-    shift
-    if "$@"; then
-        ok "$name"
-    else
-        not_ok "$name" "failed: $*"
-    fi
-}
-
-# request SOCKET JSON: send one request line, print the response line.
-request() {
-    python3 - "$1" "$2" <<'PY'
-import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-s.settimeout(5)
-s.connect(sys.argv[1])
-s.sendall(sys.argv[2].encode() + b"\n")
-buf = b""
-while not buf.endswith(b"\n"):
-    chunk = s.recv(65536)
-    if not chunk:
-        break
-    buf += chunk
-sys.stdout.write(buf.decode())
-PY
-}
+. "$(dirname "${BASH_SOURCE[0]}")/lib/checks.bash"
 
 # The service manager's end: every datagram kithd sends to $notify becomes
 # one line of $notes, its newlines shown as "|".
@@ -269,5 +226,4 @@ else
     not_ok "unknown group: one line, exit 1" "exit $rc" "got:  $out" "want: $want"
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+checks_end

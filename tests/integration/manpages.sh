@@ -16,23 +16,8 @@ set -euo pipefail
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/kith-man.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
-passed=0
-failed=0
 
-ok() {
-    passed=$((passed + 1))
-    echo "ok - $1"
-}
-
-not_ok() {
-    failed=$((failed + 1))
-    echo "not ok - $1"
-    shift
-    local line
-    for line in "$@"; do
-        echo "#   $line"
-    done
-}
+. "$(dirname "${BASH_SOURCE[0]}")/lib/checks.bash"
 
 # The pages the build made (build/cli/kith -> build/man); a build without
 # them (KITH_MAN=OFF) gets them made here from the sources.
@@ -171,5 +156,4 @@ for page in kith.1 kithd.8 kithd.conf.5; do
     fi
 done
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+checks_end

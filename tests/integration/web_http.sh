@@ -16,8 +16,6 @@ command -v curl >/dev/null || { echo "1..0 # SKIP curl is not installed"; exit 0
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/kith-web.XXXXXX")
 pid=
-passed=0
-failed=0
 
 cleanup() {
     [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null || true
@@ -25,23 +23,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ok() {
-    passed=$((passed + 1))
-    echo "ok - $1"
-}
-
-not_ok() {
-    failed=$((failed + 1))
-    echo "not ok - $1"
-    shift
-    local line
-    for line in "$@"; do echo "#   $line"; done
-}
-
-# expect NAME ACTUAL WANTED
-expect() {
-    if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1" "got:  $2" "want: $3"; fi
-}
+. "$(dirname "${BASH_SOURCE[0]}")/lib/checks.bash"
 
 # contains NAME FILE TEXT
 contains() {
