@@ -187,6 +187,18 @@ int bench_writer_flush(struct bench_writer *w)
     return r;
 }
 
+int bench_writer_fill(struct bench_writer *w, struct bench_post *p, size_t n, uint64_t first_ms)
+{
+    int r;
+
+    for (size_t i = 0; i < n; i++) {
+        p->created_ms = first_ms + i;
+        if ((r = bench_writer_add(w, p, NULL, NULL)) < 0)
+            return r;
+    }
+    return bench_writer_flush(w);
+}
+
 void bench_writer_free(struct bench_writer *w)
 {
     if (w->plain != NULL)

@@ -76,6 +76,10 @@ int bench_writer_init(struct bench_writer *w, struct service *svc, const struct 
  * NULL) receives the post id, len (may be NULL) its sealed size. */
 int bench_writer_add(struct bench_writer *w, const struct bench_post *p, uint8_t *id, size_t *len);
 
+/* Add n copies of *p, created first_ms, first_ms + 1, ..., and store them
+ * all (the last batch too). */
+int bench_writer_fill(struct bench_writer *w, struct bench_post *p, size_t n, uint64_t first_ms);
+
 /* Store what is queued, in one transaction. -KITH_EEXIST style refusals
  * count as errors here: a benchmark's posts are all new. */
 int bench_writer_flush(struct bench_writer *w);

@@ -139,12 +139,7 @@ static void prepare(struct opts *o, const char *dir_a, const char *dir_b, uint64
     p.body_len = o->body;
     if ((r = bench_writer_init(&w, a.svc, &inv, sk, BATCH)) < 0)
         die("preparing %s: %s", dir_a, kith_strerror(r));
-    for (size_t i = 0; i < o->posts; i++) {
-        p.created_ms = base + i;
-        if ((r = bench_writer_add(&w, &p, NULL, NULL)) < 0)
-            die("storing posts on A: %s (%zu stored)", kith_strerror(r), w.stored_total);
-    }
-    if ((r = bench_writer_flush(&w)) < 0)
+    if ((r = bench_writer_fill(&w, &p, o->posts, base)) < 0)
         die("storing posts on A: %s (%zu stored)", kith_strerror(r), w.stored_total);
     *sealed_total = w.sealed_total;
     bench_writer_free(&w);
